@@ -1,0 +1,87 @@
+"""The names of VGG19's layers, in both conventions the course uses.
+
+torchvision's ``vgg19().features`` is a flat ``nn.Sequential`` of 37 modules. Two naming schemes
+point into it:
+
+* the paper's (Gatys et al.): ``conv{block}_{i}``, ``relu{block}_{i}``, ``pool{block}``, for example
+  ``conv4_2`` is the second convolution of the fourth block;
+* the PyTorch tutorial's, which the seed uses: convolutions are counted in order over the whole
+  network, ``conv_1`` ... ``conv_16``, and the ReLU and pooling layers take the number of the
+  convolution before them (``relu_4``, ``pool_2``, ``pool_4``, ``pool_8``, ``pool_12``, ``pool_16``).
+
+So the seed's content layer ``conv_4`` is the paper's ``conv2_2`` and its style layers
+``conv_1`` ... ``conv_5`` are conv1_1, conv1_2, conv2_1, conv2_2 and conv3_1.
+"""
+
+from collections import namedtuple
+
+from .errors import NSTError
+
+#: Channels of each convolution, "M" for a 2x2 pooling (torchvision's configuration "E").
+VGG19_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+                512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
+
+Layer = namedtuple("Layer", "index paper tutorial kind channels downsample")
+Layer.__doc__ = """One module of ``vgg19().features``.
+
+index: position in ``features``; paper / tutorial: its two names; kind: conv, relu or pool;
+channels: channels of its output; downsample: how many times smaller than the input it is (1..32).
+"""
+
+
+def _build_table():
+    rows, index, block, conv_in_block, conv_count, channels, down = [], 0, 1, 0, 0, 3, 1
+    for item in VGG19_CONFIG:
+        if item == "M":
+            down *= 2
+            rows.append(Layer(index, f"pool{block}", f"pool_{conv_count}", "pool", channels, down))
+            index, block, conv_in_block = index + 1, block + 1, 0
+            continue
+        conv_in_block += 1
+        conv_count += 1
+        channels = item
+        rows.append(Layer(index, f"conv{block}_{conv_in_block}", f"conv_{conv_count}", "conv", channels, down))
+        rows.append(Layer(index + 1, f"relu{block}_{conv_in_block}", f"relu_{conv_count}", "relu", channels, down))
+        index += 2
+    return tuple(rows)
+
+
+#: Every layer of ``vgg19().features``, in order.
+LAYERS = _build_table()
+_BY_NAME = {name: row for row in LAYERS for name in (row.paper, row.tutorial)}
+
+
+def layer_info(name):
+    """The ``Layer`` row for a name in either convention (``conv4_2`` or ``conv_10``)."""
+    try:
+        return _BY_NAME[name]
+    except (KeyError, TypeError):
+        raise NSTError(
+            f"unknown VGG19 layer {name!r}: use the paper's names (conv1_1, relu4_2, pool5, ...) "
+            f"or the tutorial's (conv_1 ... conv_16, relu_N, pool_N); see nst.layer_table()"
+        ) from None
+
+
+def layer_index(name):
+    """Position of a layer in ``vgg19().features``."""
+    return layer_info(name).index
+
+
+def paper_name(name):
+    """The paper's name of a layer given in either convention (``conv_4`` -> ``conv2_2``)."""
+    return layer_info(name).paper
+
+
+def tutorial_name(name):
+    """The tutorial's name of a layer given in either convention (``conv2_2`` -> ``conv_4``)."""
+    return layer_info(name).tutorial
+
+
+def min_image_side(names):
+    """The smallest image side for which every layer in ``names`` still has at least 1x1 features."""
+    return max((layer_info(n).downsample for n in names), default=1)
+
+
+def layer_table(kinds=("conv", "relu", "pool")):
+    """Rows (index, paper name, tutorial name, channels, downsample) for printing or a DataFrame."""
+    return [(r.index, r.paper, r.tutorial, r.channels, r.downsample) for r in LAYERS if r.kind in kinds]

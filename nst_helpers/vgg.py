@@ -1,0 +1,99 @@
+"""VGG19's convolutional part as a feature extractor, with the ImageNet normalisation in front.
+
+VGG19 was trained on images normalised with ImageNet's per-channel mean and standard deviation, so
+its filters expect such inputs. The course keeps pictures in plain [0, 1] RGB and lets the model
+normalise them as its first layer: the optimised image never leaves pixel space.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .devices import resolve_device
+from .errors import NSTError
+from .layers import LAYERS, VGG19_CONFIG, layer_info
+from .weights import load_state_dict
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class Normalization(nn.Module):
+    """(image - mean) / std per channel, for 1x3xHxW images in [0, 1]."""
+
+    def __init__(self, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
+
+    def forward(self, image):
+        return (image - self.mean) / self.std
+
+    def inverse(self, normalised):
+        """Undo the normalisation (to look at a normalised tensor)."""
+        return normalised * self.std + self.mean
+
+
+def build_features(pooling="max"):
+    """An untrained ``vgg19().features`` layout; ReLUs are applied in ``VGGFeatures.forward``."""
+    if pooling not in ("max", "avg"):
+        raise NSTError(f"pooling must be 'max' or 'avg', not {pooling!r}")
+    modules, channels = [], 3
+    for item in VGG19_CONFIG:
+        if item == "M":
+            modules.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
+        else:
+            modules += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU()]
+            channels = item
+    return nn.Sequential(*modules)
+
+
+class VGGFeatures(nn.Module):
+    """Returns the activations of named VGG19 layers from one forward pass.
+
+    ``model(image, ["conv_4", "relu5_1"])`` gives ``{"conv_4": ..., "relu5_1": ...}``. The pass stops
+    after the deepest requested layer. ReLUs work in place only where the tensor before them was not
+    requested, so a returned convolution output is never changed afterwards.
+    """
+
+    def __init__(self, state_dict, pooling="max", source="weights"):
+        super().__init__()
+        self.normalize = Normalization()
+        self.features = build_features(pooling)
+        self.features.load_state_dict(state_dict)
+        self.pooling = pooling
+        self.source = source
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, image, layers):
+        if isinstance(layers, str):
+            layers = [layers]
+        wanted = {layer_info(name).index: [] for name in layers}
+        for name in layers:
+            wanted[layer_info(name).index].append(name)
+        if not wanted:
+            return {}
+        out, x = {}, self.normalize(image)
+        last = max(wanted)
+        for index, module in enumerate(self.features):
+            if isinstance(module, nn.ReLU):
+                x = F.relu(x, inplace=(index - 1) not in wanted)
+            else:
+                x = module(x)
+            for name in wanted.get(index, ()):
+                out[name] = x
+            if index == last:
+                break
+        return out
+
+
+def load_vgg19(weights=None, device="auto", pooling="max", progress=True):
+    """VGG19 features in eval mode with gradients off, on ``device``; see ``weights.py`` for ``weights``."""
+    state, source = load_state_dict(weights, progress=progress)
+    return VGGFeatures(state, pooling=pooling, source=source).to(resolve_device(device))
+
+
+def layer_names():
+    """All layer names in the paper's convention, in order."""
+    return [row.paper for row in LAYERS]

@@ -1,0 +1,191 @@
+"""Where VGG19's weights come from.
+
+``resolve_weights(weights)`` looks, in this order, at
+
+1. the ``weights`` argument: a path to a local file, or ``"random"`` for a seeded, randomly
+   initialised network (tests and fast mode; it says so on stderr);
+2. the environment variable ``NST_VGG19_WEIGHTS`` (a path, or ``random``);
+3. torchvision's ``VGG19_Weights.IMAGENET1K_V1``: a features-only copy in torch's cache
+   (``$TORCH_HOME/hub/checkpoints``) if there is one (about 80 MB, quick to read); otherwise the full
+   548 MB file, downloaded once with a progress bar, from which the features-only copy is written.
+
+A local file may hold a full VGG19 state dict (``features.N.*`` and ``classifier.*`` keys) or a
+features-only one (``features.N.*`` or ``N.*`` keys), in float32 or float16; it is read with
+``torch.load(..., weights_only=True)``.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from .errors import NSTError
+from .layers import VGG19_CONFIG
+
+ENV_VAR = "NST_VGG19_WEIGHTS"
+RANDOM = "random"
+RANDOM_SEED = 0
+
+_cache = {}
+
+
+def _expected_shapes():
+    shapes, index, channels = {}, 0, 3
+    for item in VGG19_CONFIG:
+        if item == "M":
+            index += 1
+            continue
+        shapes[f"{index}.weight"] = (item, channels, 3, 3)
+        shapes[f"{index}.bias"] = (item,)
+        channels, index = item, index + 2
+    return shapes
+
+
+EXPECTED_SHAPES = _expected_shapes()
+
+
+def features_state_dict(state, source="weights file"):
+    """Keep the ``features`` tensors of a VGG19 state dict, keyed ``N.weight`` / ``N.bias``, as float32.
+
+    Raises ``NSTError`` when ``state`` is not a VGG19 (features) state dict.
+    """
+    if not isinstance(state, dict) or not state:
+        raise NSTError(f"{source} does not hold a state dict: save one with torch.save(model.state_dict(), path)")
+    out = {}
+    for key, value in state.items():
+        key = str(key)
+        for prefix in ("module.", "features."):
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+        if key in EXPECTED_SHAPES:
+            if not torch.is_tensor(value):
+                raise NSTError(f"{source}: entry {key!r} is not a tensor; expected a VGG19 state dict")
+            out[key] = value.detach().to(torch.float32)
+    missing = [k for k in EXPECTED_SHAPES if k not in out]
+    if missing:
+        raise NSTError(
+            f"{source} is not a VGG19 state dict: {len(missing)} of {len(EXPECTED_SHAPES)} tensors are missing "
+            f"(first: features.{missing[0]}); use torchvision's vgg19 weights or a features-only copy"
+        )
+    for key, shape in EXPECTED_SHAPES.items():
+        if tuple(out[key].shape) != shape:
+            raise NSTError(
+                f"{source} is not a VGG19 state dict: features.{key} has shape {tuple(out[key].shape)}, "
+                f"expected {shape}"
+            )
+    return out
+
+
+def read_weights_file(path):
+    """Read and check a local weights file; returns the features-only float32 state dict."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise NSTError(
+            f"VGG19 weights file {str(path)!r} not found: check the path given with --weights or {ENV_VAR}"
+        )
+    try:
+        try:  # memory-mapped reading is fastest, but only works for the zip format
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and format errors all mean "not a weights file"
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise NSTError(f"{str(path)!r} is not a PyTorch weights file ({first[:120]})") from None
+    return features_state_dict(state, source=repr(str(path)))
+
+
+def random_state_dict(seed=RANDOM_SEED):
+    """A seeded, randomly initialised VGG19 features state dict (torchvision's initialisation)."""
+    from torchvision.models import vgg19
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        features = vgg19(weights=None).features
+    return {k: v.detach().clone() for k, v in features.state_dict().items()}
+
+
+def _torchvision_weights():
+    from torchvision.models import VGG19_Weights
+
+    return VGG19_Weights.IMAGENET1K_V1
+
+
+def cache_dir():
+    """torch's checkpoint cache (``$TORCH_HOME/hub/checkpoints``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def features_cache_path():
+    """Where the features-only copy of torchvision's weights is kept."""
+    name = Path(_torchvision_weights().url).name  # vgg19-dcbb9e9d.pth
+    return cache_dir() / name.replace(".pth", "-features.pth")
+
+
+def _save_atomic(state, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def torchvision_state_dict(progress=True):
+    """torchvision's ImageNet VGG19 features, from the features-only cache or downloaded once."""
+    cached = features_cache_path()
+    if cached.is_file():
+        return read_weights_file(cached)
+    url = _torchvision_weights().url
+    full = cache_dir() / Path(url).name
+    if full.is_file():
+        state = read_weights_file(full)
+    else:
+        try:
+            raw = torch.hub.load_state_dict_from_url(url, progress=progress, map_location="cpu", check_hash=True)
+        except Exception as err:  # URLError, socket errors, hash mismatch: all mean "no weights here"
+            reason = str(getattr(err, "reason", err)).strip().splitlines()
+            raise NSTError(
+                f"cannot download the VGG19 weights ({reason[0][:100] if reason else type(err).__name__}): "
+                f"connect to the internet once (they are cached), or set {ENV_VAR}=/path/to/vgg19.pth"
+            ) from None
+        state = features_state_dict(raw, source=f"downloaded {Path(url).name}")
+    try:
+        _save_atomic(state, cached)
+        if full.is_file():
+            full.unlink()  # the features-only copy holds everything we use
+    except OSError as err:
+        print(f"nst_helpers: could not write the features-only cache {cached} ({err})", file=sys.stderr)
+    return state
+
+
+def resolve_weights(weights=None):
+    """Which weights to use, as a string: ``"random"``, a local path, or ``"torchvision"``."""
+    if weights is None or weights == "":
+        weights = os.environ.get(ENV_VAR, "").strip() or "torchvision"
+    weights = str(weights)
+    if weights.lower() == RANDOM:
+        return RANDOM
+    if weights == "torchvision":
+        return weights
+    return str(Path(weights).expanduser())
+
+
+def load_state_dict(weights=None, progress=True):
+    """The features-only VGG19 state dict for ``weights`` (see the module docstring); cached in memory."""
+    source = resolve_weights(weights)
+    if source == RANDOM:
+        print("nst_helpers: using randomly initialised VGG19 weights (for tests and fast mode; "
+              "results will not look like a painting)", file=sys.stderr)
+    key = source
+    if source not in (RANDOM, "torchvision"):
+        path = Path(source)
+        key = (source, path.stat().st_mtime_ns if path.is_file() else None)
+    if key not in _cache:
+        if source == RANDOM:
+            state = random_state_dict()
+        elif source == "torchvision":
+            state = torchvision_state_dict(progress=progress)
+        else:
+            state = read_weights_file(source)
+        _cache.clear()  # keep one network's weights in memory, not every one ever used
+        _cache[key] = state
+    return _cache[key], source

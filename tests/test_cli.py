@@ -1,0 +1,137 @@
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from nst_helpers.cli import main
+
+FAST = ["--weights", "random", "--size", "32", "--steps", "4", "--quiet"]
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_end_to_end_in_a_subprocess(tiny_images, tmp_path):
+    out, report = tmp_path / "out.png", tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "nst_helpers", str(tiny_images["content"]),
+                           str(tiny_images["style0"]), str(tiny_images["style1"]), "--blend", "0.7", "0.3",
+                           "-o", str(out), "--report", str(report), *FAST],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert Image.open(out).size == (32, 27)
+    data = json.loads(report.read_text())
+    assert data["evaluations"] == 4 and data["size"] == [27, 32] and data["device"] == "cpu"
+    assert data["seconds"] > 0
+    assert set(data["losses"]) >= {"content", "style", "total"}
+    assert data["config"]["blend"] == pytest.approx([0.7, 0.3])
+
+
+def test_no_images_uses_the_bundled_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["-o", "cat.png", *FAST]) == 0
+    assert Image.open(tmp_path / "cat.png").size == (32, 21)
+
+
+def test_options_reach_the_algorithm(tiny_images, tmp_path):
+    report = tmp_path / "r.json"
+    args = [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.jpg"),
+            "--report", str(report), "--content-weight", "2", "--style-weight", "3e4", "--tv-weight", "5",
+            "--init", "noise", "--optimizer", "adam", "--seed", "7", "--preserve-color", "histogram",
+            "--style-scale", "0.5", "--pooling", "avg", "--preset", "gatys", *FAST]
+    assert main(args) == 0
+    cfg = json.loads(report.read_text())["config"]
+    assert (cfg["content_weight"], cfg["style_weight"], cfg["tv_weight"]) == (2.0, 3e4, 5.0)
+    assert (cfg["init"], cfg["optimizer"], cfg["seed"], cfg["pooling"]) == ("noise", "adam", 7, "avg")
+    assert cfg["preserve_color"] == "histogram" and cfg["content_layers"] == ["relu4_2"]
+
+
+def _bad_inputs(tiny_images, tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    good = tmp_path / "big.jpg"
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(good)
+    (tmp_path / "cut.jpg").write_bytes(good.read_bytes()[:300])
+    existing = tmp_path / "mine.png"
+    existing.write_bytes(b"my precious file")
+    c, s = str(tiny_images["content"]), str(tiny_images["style0"])
+    out = str(tmp_path / "o.png")
+    return {
+        "missing": ([str(tmp_path / "nope.jpg"), s, "-o", out], "not found"),
+        "not an image": ([str(tmp_path / "notes.txt"), s, "-o", out], "not an image"),
+        "truncated": ([str(tmp_path / "cut.jpg"), s, "-o", out], "truncated"),
+        "too small": ([c, s, "-o", out, "--size", "3"], "too small"),
+        "output is an input": ([c, s, "-o", c], "one of the input images"),
+        "output is the style": ([c, s, "-o", s, "--force"], "one of the input images"),
+        "no such folder": ([c, s, "-o", str(tmp_path / "no" / "o.png")], "does not exist"),
+        "existing output": ([c, s, "-o", str(existing)], "--force"),
+        "nan style weight": ([c, s, "-o", out, "--style-weight", "nan"], "finite"),
+        "nan content weight": ([c, s, "-o", out, "--content-weight", "NaN"], "finite"),
+        "nan blend": ([c, s, "-o", out, "--blend", "nan"], "finite"),
+        "negative weight": ([c, s, "-o", out, "--style-weight", "-1"], "at least 0"),
+        "blend count": ([c, s, "-o", out, "--blend", "1", "2"], "one per style"),
+        "one image": ([c, "-o", out], "at least one style"),
+        "unknown format": ([c, s, "-o", str(tmp_path / "o.xyz")], ".png or .jpg"),
+        "zero steps": ([c, s, "-o", out, "--steps", "0"], "at least 1"),
+        "bad weights file": ([c, s, "-o", out, "--weights", str(tmp_path / "notes.txt")], "not a PyTorch weights"),
+        "unknown preset": ([c, s, "-o", out, "--preset", "monet"], "invalid choice"),
+        "report is output": ([c, s, "-o", out, "--report", out], "same file"),
+    }
+
+
+def test_every_bad_input_gets_one_line_and_touches_nothing(tiny_images, tmp_path, capsys):
+    cases = _bad_inputs(tiny_images, tmp_path)
+    before = {p: _digest(p) for p in tmp_path.iterdir() if p.is_file()}
+    for name, (args, message) in cases.items():
+        extra = [] if "--weights" in args else ["--weights", "random"]
+        code = main(args + extra + ["--steps", "2", "--quiet"] if "--steps" not in args else args + extra + ["--quiet"])
+        err = capsys.readouterr().err.strip().splitlines()
+        err = [line for line in err if "randomly initialised" not in line]
+        assert code == 2, name
+        assert len(err) == 1 and message in err[0], (name, err)
+        assert err[0].startswith("nst_helpers: error: ")
+    after = {p: _digest(p) for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before  # no input changed, nothing written
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_bad_input_in_a_subprocess_has_no_traceback(tiny_images, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "nst_helpers", str(tmp_path / "nope.jpg"),
+                           str(tiny_images["style0"]), "-o", str(tmp_path / "o.png")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "not found" in proc.stderr
+
+
+def test_unwritable_folder(tiny_images, tmp_path, capsys):
+    if os.geteuid() == 0:  # root ignores permission bits; a read-only file system still says no
+        locked = "/sys"
+        if not os.path.isdir(locked) or os.access(locked, os.W_OK) and _writable(locked):
+            pytest.skip("no read-only folder to test with")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+    code = main([str(tiny_images["content"]), str(tiny_images["style0"]), "-o", os.path.join(locked, "o.png")])
+    assert code == 2
+    assert "cannot write in output folder" in capsys.readouterr().err
+
+
+def _writable(folder):
+    try:
+        open(os.path.join(folder, ".nst_probe"), "wb").close()
+        os.unlink(os.path.join(folder, ".nst_probe"))
+        return True
+    except OSError:
+        return False
+
+
+def test_force_replaces_an_existing_output(tiny_images, tmp_path):
+    out = tmp_path / "o.png"
+    out.write_bytes(b"old")
+    assert main([str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(out), "--force", *FAST]) == 0
+    assert Image.open(out).size == (32, 27)

@@ -1,0 +1,125 @@
+import pytest
+import torch
+
+import nst_helpers as nst
+from nst_helpers.losses import StyleTransferLoss
+
+
+def test_gram_matrix_by_hand():
+    # One image, two channels over a 1x2 grid: rows of F are (1, 2) and (3, 4).
+    f = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 1, 2)
+    raw = torch.tensor([[5.0, 11.0], [11.0, 25.0]])
+    assert torch.allclose(nst.gram_matrix(f, "none")[0], raw)
+    assert torch.allclose(nst.gram_matrix(f)[0], raw / 4)  # the seed divides by C*H*W = 2*1*2
+    assert torch.allclose(nst.gram_matrix(f, "hw")[0], raw / 2)
+
+
+def test_gram_is_symmetric_and_batched():
+    f = torch.randn(3, 5, 4, 6)
+    g = nst.gram_matrix(f)
+    assert g.shape == (3, 5, 5)
+    assert torch.allclose(g, g.transpose(1, 2))
+    assert torch.allclose(g[1], nst.gram_matrix(f[1:2])[0])
+
+
+def test_gram_rejects_bad_input():
+    with pytest.raises(nst.NSTError, match="B x C x H x W"):
+        nst.gram_matrix(torch.ones(2, 3))
+    with pytest.raises(nst.NSTError, match="normalisation"):
+        nst.gram_matrix(torch.ones(1, 2, 2, 2), "bogus")
+
+
+def test_content_and_style_loss_by_hand():
+    a = torch.tensor([1.0, 2.0, 3.0, 4.0]).view(1, 1, 2, 2)
+    b = torch.tensor([1.0, 0.0, 3.0, 8.0]).view(1, 1, 2, 2)
+    assert nst.content_loss(a, b).item() == pytest.approx((0 + 4 + 0 + 16) / 4)
+    ga, gb = torch.tensor([[[2.0, 1.0], [1.0, 2.0]]]), torch.tensor([[[0.0, 1.0], [1.0, 4.0]]])
+    assert nst.style_loss(ga, gb).item() == pytest.approx((4 + 0 + 0 + 4) / 4)
+
+
+def test_tv_loss_by_hand():
+    img = torch.tensor([[0.0, 1.0], [2.0, 4.0]]).view(1, 1, 2, 2)
+    # down: (2-0, 4-1) -> (4 + 9) / 2; across: (1-0, 4-2) -> (1 + 4) / 2
+    assert nst.tv_loss(img).item() == pytest.approx(6.5 + 2.5)
+    assert nst.tv_loss(torch.full((1, 3, 5, 5), 0.3)).item() == 0
+
+
+def test_losses_pass_gradcheck():
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    target = torch.randn(1, 3, 4, 5, dtype=torch.float64)
+    target_gram = nst.gram_matrix(torch.randn(1, 3, 4, 5, dtype=torch.float64))
+    assert torch.autograd.gradcheck(lambda t: nst.content_loss(t, target), (x,))
+    assert torch.autograd.gradcheck(lambda t: nst.style_loss(nst.gram_matrix(t), target_gram), (x,))
+    assert torch.autograd.gradcheck(nst.tv_loss, (x,))
+
+
+def test_normalize_blend():
+    assert nst.normalize_blend([7, 3], 2) == pytest.approx([0.7, 0.3])
+    assert nst.normalize_blend([2, 2, 4], 3) == pytest.approx([0.25, 0.25, 0.5])
+    assert nst.normalize_blend(None, 4) == pytest.approx([0.25] * 4)
+    for bad, msg in (([1, -1], ">= 0"), ([0, 0], "all zero"), ([1], "2 style images"),
+                     ([float("nan"), 1], "finite"), (["x", 1], "number")):
+        with pytest.raises(nst.NSTError, match=msg):
+            nst.normalize_blend(bad, 2)
+
+
+def test_blend_equals_weighted_sum_of_style_losses_up_to_a_constant(model):
+    torch.manual_seed(1)
+    styles = [torch.rand(1, 3, 32, 32), torch.rand(1, 3, 40, 24)]
+    layers = ["conv_1", "conv_3"]
+    blend = [0.7, 0.3]
+    obj = StyleTransferLoss(model, None, styles, [], layers, content_weight=0, style_weight=1, blend=blend)
+    single = [StyleTransferLoss(model, None, [s], [], layers, content_weight=0, style_weight=1) for s in styles]
+
+    def blended_gram_loss(img):  # the loss against one blended Gram target per layer
+        feats = model(img, layers)
+        total = 0.0
+        for n in layers:
+            target = sum(b * o.style_targets[0][n] for b, o in zip(blend, single))
+            total = total + nst.style_loss(nst.gram_matrix(feats[n]), target)
+        return total.item()
+
+    diffs = []
+    for seed in range(3):
+        torch.manual_seed(seed + 10)
+        img = torch.rand(1, 3, 32, 32)
+        total, parts = obj(img)
+        per_style = [o(img)[1]["style"] for o in single]
+        assert total.item() == pytest.approx(sum(b * s for b, s in zip(blend, per_style)), rel=1e-5)
+        assert parts["style_per_image"] == pytest.approx(per_style, rel=1e-5)
+        diffs.append(total.item() - blended_gram_loss(img))
+    assert diffs[0] > 0
+    assert diffs == pytest.approx([diffs[0]] * 3, rel=1e-4)
+
+
+def test_objective_weights_are_checked_when_set(model):
+    obj = StyleTransferLoss(model, torch.rand(1, 3, 16, 16), [torch.rand(1, 3, 16, 16)], ["conv_2"], ["conv_1"])
+    obj.style_weight = 10
+    assert obj.style_weight == 10.0
+    for attr in ("content_weight", "style_weight", "tv_weight"):
+        with pytest.raises(nst.NSTError, match="finite"):
+            setattr(obj, attr, float("nan"))
+        with pytest.raises(nst.NSTError, match=">= 0"):
+            setattr(obj, attr, -1)
+
+
+def test_balanced_styles_share_the_loss_as_the_blend_says(model):
+    torch.manual_seed(0)
+    loud = torch.rand(1, 3, 32, 32)  # high-contrast noise: far from the photo
+    quiet = 0.5 + 0.05 * torch.rand(1, 3, 32, 32)  # nearly flat grey: close to it
+    y, x = torch.meshgrid(torch.linspace(0.3, 0.7, 32), torch.linspace(0.3, 0.7, 32), indexing="ij")
+    photo = torch.stack([x, y, (x + y) / 2]).unsqueeze(0)
+    layers = ["conv_1", "conv_2"]
+
+    def shares(balance, blend):
+        obj = StyleTransferLoss(model, photo, [loud, quiet], [], layers, content_weight=0, style_weight=1,
+                                blend=blend, balance_styles=balance)
+        total, parts = obj(photo)
+        weighted = [f * p for f, p in zip(obj.style_factors(), parts["style_per_image"])]
+        assert sum(weighted) == pytest.approx(total.item(), rel=1e-5)
+        return [w / sum(weighted) for w in weighted]
+
+    assert max(shares(False, [1, 1])) > 0.9  # unbalanced, the loud style dominates
+    assert shares(True, [1, 1]) == pytest.approx([0.5, 0.5], abs=1e-4)
+    assert shares(True, [3, 1]) == pytest.approx([0.75, 0.25], abs=1e-4)
