@@ -49,11 +49,17 @@ def style_loss(gram, target_gram):
     return F.mse_loss(gram, target_gram.expand_as(gram), reduction="mean")
 
 
-def tv_loss(image):
-    """Total variation: mean squared difference of vertical plus horizontal neighbours."""
+def tv_per_image(image):
+    """Total variation of each image in a batch: mean squared difference of vertical plus horizontal
+    neighbours (a vector of length B)."""
     dy = image[..., 1:, :] - image[..., :-1, :]
     dx = image[..., :, 1:] - image[..., :, :-1]
-    return dy.pow(2).mean() + dx.pow(2).mean()
+    return dy.pow(2).flatten(1).mean(1) + dx.pow(2).flatten(1).mean(1)
+
+
+def tv_loss(image):
+    """Total variation (see ``tv_per_image``), averaged over the batch."""
+    return tv_per_image(image).mean()
 
 
 def check_weight(value, name):
@@ -175,23 +181,33 @@ class StyleTransferLoss:
         mean_scale = sum(b * s for b, s in zip(self.blend, self.style_scales))
         return [b * mean_scale / s for b, s in zip(self.blend, self.style_scales)]
 
-    def __call__(self, image):
+    def per_image(self, image):
+        """Unweighted losses of each image in a batch: (content, style, tv), each a vector of length B,
+        and the style loss of each style image (a list of such vectors). The blend (and balancing)
+        factors are applied to ``style``; the content, style and tv weights are not."""
         feats = self.model(image, self.layers)
-        content = image.new_zeros(())
+        b = image.shape[0]
+        content = image.new_zeros(b)
         for name in self.content_layers:
-            content = content + content_loss(feats[name], self.content_targets[name])
-        per_style = [image.new_zeros(()) for _ in self.style_targets]
+            content = content + (feats[name] - self.content_targets[name]).pow(2).flatten(1).mean(1)
+        per_style = [image.new_zeros(b) for _ in self.style_targets]
         if self.style_targets:
             for name, lw in zip(self.style_layers, self.layer_weights):
                 gram = gram_matrix(feats[name], self.gram_norm)
                 for i, targets in enumerate(self.style_targets):
-                    per_style[i] = per_style[i] + lw * style_loss(gram, targets[name])
-        style = image.new_zeros(())
+                    per_style[i] = per_style[i] + lw * (gram - targets[name]).pow(2).flatten(1).mean(1)
+        style = image.new_zeros(b)
         for factor, loss in zip(self.style_factors(), per_style):
             style = style + factor * loss
-        tv = tv_loss(image) if self.tv_weight else image.new_zeros(())
-        c, s, t = self.content_weight * content, self.style_weight * style, self.tv_weight * tv
+        tv = tv_per_image(image) if self.tv_weight else image.new_zeros(b)
+        return content, style, tv, per_style
+
+    def __call__(self, image):
+        content, style, tv, per_style = self.per_image(image)
+        c = self.content_weight * content.sum()
+        s = self.style_weight * style.sum()
+        t = self.tv_weight * tv.sum()
         total = c + s + t
         parts = {"content": c.item(), "style": s.item(), "tv": t.item(), "total": total.item(),
-                 "style_per_image": [v.item() for v in per_style]}
+                 "style_per_image": [v.sum().item() for v in per_style]}
         return total, parts
