@@ -24,6 +24,7 @@ from .devices import CPU_SIZE, GPU_SIZE, default_size, resolve_device
 from .errors import NSTError
 from .images import (EXAMPLES, example_path, load_image, open_image, pil_to_tensor, quantize, resize,
                      save_image, to_pil)
+from .lab import Lab, LiveSession, beta_sweep
 from .layers import LAYERS, layer_index, layer_info, layer_table, paper_name, tutorial_name
 from .losses import StyleTransferLoss, content_loss, gram_matrix, normalize_blend, style_loss, tv_loss
 from .optimize import OptimizationResult, optimize_image
@@ -32,6 +33,7 @@ from .reconstruct import reconstruct_content, reconstruct_style
 from .transfer import PRESETS, Preset, StyleResult, multiscale_plan, stylize
 from .vgg import IMAGENET_MEAN, IMAGENET_STD, Normalization, VGGFeatures, load_vgg19
 from .weights import ENV_VAR as WEIGHTS_ENV_VAR
+from . import course
 
 __version__ = "0.1.0"
 

@@ -256,16 +256,18 @@ class Lab:
 
     Sliders: content weight alpha and style weight beta (log scale, with their ratio), one blend
     weight per style image, the total-variation weight, image size and steps. Buttons: Run, Stop,
-    Reset, and Sweep beta. Moving a slider while it runs changes the running optimisation.
+    Reset, and Sweep beta. Moving a slider while it runs changes the running optimisation; moving
+    one while it is idle (with ``auto_run``) runs ``steps`` more steps from the current picture.
     """
 
     def __init__(self, content, styles, model, size=128, steps=300, preset="seed", preview_every=5,
-                 sweep_values=(1e3, 1e4, 1e5, 1e6, 1e7), sweep_steps=100, scale=3):
+                 sweep_values=(1e3, 1e4, 1e5, 1e6, 1e7), sweep_steps=100, scale=3, auto_run=True):
         import ipywidgets as W
 
         self.content, self.styles = content, styles if isinstance(styles, (list, tuple)) else [styles]
         self.model, self.preset, self.preview_every = model, get_preset(preset), preview_every
         self.sweep_values, self.sweep_steps, self.scale = list(sweep_values), sweep_steps, scale
+        self.auto_run = auto_run
         p = self.preset
         style = dict(description_width="110px")
         layout = W.Layout(width="420px")
@@ -348,6 +350,9 @@ class Lab:
             self.status.value = ""
         except NSTError as err:
             self.status.value = f"<span style='color:#b00'>{err}</span>"
+            return
+        if self.auto_run and not self.session.running:
+            self.run()  # a slider moved while idle: carry on from the current picture with the new weights
 
     def _size_changed(self, change):
         was_running = self.session.running

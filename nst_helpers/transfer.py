@@ -124,7 +124,7 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
     or a list. Without them, the bundled cat photo in the style of The Starry Night.
     preset: ``"seed"`` (default) or ``"gatys"``; every other argument left as ``None`` comes from it.
     blend: one weight per style image (normalised to sum 1). size: long side in px (an int, aspect
-    kept) or an exact (h, w); default 128 on a CPU, 512 on a GPU. style_scale: style images' long
+    kept) or an exact (h, w); default 128 on a CPU, 512 on a GPU (a tensor keeps its own size). style_scale: style images' long
     side relative to the output's (smaller: finer strokes). init: ``"content"``, ``"noise"`` or a
     tensor. optimizer: ``"lbfgs"`` or ``"adam"``. seed: makes ``init="noise"`` repeatable. device:
     ``"auto"`` (cuda, mps, cpu) or a name. weights: a path, ``"random"`` or ``None`` (see
@@ -158,9 +158,9 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
     color.check_mode(preserve_color)
 
     dev = resolve_device(device)
-    if size is None:
-        size = default_size(dev)
     content = DEFAULT_CONTENT if content is None else content
+    if size is None and not torch.is_tensor(content):  # a tensor keeps its own size
+        size = default_size(dev)
     styles = list(DEFAULT_STYLES) if styles is None else styles
     if isinstance(styles, (str, bytes)) or torch.is_tensor(styles) or not hasattr(styles, "__len__"):
         styles = [styles]
@@ -239,7 +239,9 @@ def _resize_long(image, long_side):
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True).clamp(0, 1)
 
 
-def initial_image(init, content, seed):
+def initial_image(init, content, seed, noise_amplitude=1.0):
+    """The starting picture: a copy of ``content``, a given tensor, or seeded white noise
+    0.5 + noise_amplitude * (U(0, 1) - 0.5) (``noise_amplitude=1`` is uniform noise over [0, 1])."""
     if torch.is_tensor(init):
         if init.shape != content.shape:
             raise NSTError(f"init image has shape {tuple(init.shape)}, the content image {tuple(content.shape)}: "
@@ -248,7 +250,7 @@ def initial_image(init, content, seed):
     if init == "content":
         return content.clone()
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
-    return torch.rand(content.shape, generator=gen).to(content)
+    return (0.5 + noise_amplitude * (torch.rand(content.shape, generator=gen) - 0.5)).to(content)
 
 
 def describe_presets():

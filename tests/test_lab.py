@@ -80,7 +80,7 @@ def test_beta_sweep_images_match_separate_objectives(model, tiny_images):
 
 def test_lab_sliders_drive_the_session(model, tiny_images):
     lab = Lab(tiny_images["content"], [tiny_images["style0"], tiny_images["style1"]], model, size=32, steps=20,
-              sweep_values=[1e3, 1e7], sweep_steps=5)
+              sweep_values=[1e3, 1e7], sweep_steps=5, auto_run=False)
     lab.beta.value = 1e7
     lab.alpha.value = 10.0
     lab.blend[0].value = 0.0
@@ -102,3 +102,11 @@ def test_lab_sliders_drive_the_session(model, tiny_images):
     assert lab.preview.value != shown
     lab.reset()
     assert lab.session.step == 0
+
+
+def test_lab_slider_moved_while_idle_runs_from_the_current_picture(model, tiny_images):
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=10)
+    before = lab.preview.value
+    lab.beta.value = 1e8
+    assert _wait_for(lambda: lab.session.step == 10 and not lab.session.running)
+    assert lab.preview.value != before and lab.session.objective.style_weight == pytest.approx(1e8)

@@ -116,3 +116,9 @@ def test_multiscale_plan_and_run(model, tiny_images):
                     multiscale=[(24, 12), (48, 6)])
     assert r.evaluations == 18 and r.image.shape == (1, 3, 40, 48)
     assert len(r.history["total"]) == 18
+
+
+def test_a_tensor_keeps_its_size_unless_told(model):
+    content, style = torch.rand(1, 3, 20, 30), torch.rand(1, 3, 30, 30)
+    assert nst.stylize(content, style, steps=1, model=model, progress=False).image.shape == (1, 3, 20, 30)
+    assert nst.stylize(content, style, steps=1, size=60, model=model, progress=False).image.shape == (1, 3, 40, 60)
