@@ -181,6 +181,14 @@ class StyleTransferLoss:
         mean_scale = sum(b * s for b, s in zip(self.blend, self.style_scales))
         return [b * mean_scale / s for b, s in zip(self.blend, self.style_scales)]
 
+    def style_shares(self, image):
+        """Each style image's share of the weighted style loss at ``image`` (they sum to 1)."""
+        with torch.no_grad():
+            per_style = self.per_image(image)[3]
+        weighted = [f * float(v.sum()) for f, v in zip(self.style_factors(), per_style)]
+        total = sum(weighted) or 1.0
+        return [w / total for w in weighted]
+
     def per_image(self, image):
         """Unweighted losses of each image in a batch: (content, style, tv), each a vector of length B,
         and the style loss of each style image (a list of such vectors). The blend (and balancing)

@@ -118,7 +118,8 @@ def test_balanced_styles_share_the_loss_as_the_blend_says(model):
         total, parts = obj(photo)
         weighted = [f * p for f, p in zip(obj.style_factors(), parts["style_per_image"])]
         assert sum(weighted) == pytest.approx(total.item(), rel=1e-5)
-        return [w / sum(weighted) for w in weighted]
+        assert obj.style_shares(photo) == pytest.approx([w / sum(weighted) for w in weighted], rel=1e-5)
+        return obj.style_shares(photo)
 
     assert max(shares(False, [1, 1])) > 0.9  # unbalanced, the loud style dominates
     assert shares(True, [1, 1]) == pytest.approx([0.5, 0.5], abs=1e-4)
