@@ -23,13 +23,41 @@ from .errors import NSTError
 GRAM_NORMS = ("chw", "hw", "none")
 
 
+class _Gram(torch.autograd.Function):
+    """G = F F^T with a backward of one matrix product, dF = (dG + dG^T) F.
+
+    Left to autograd, F F^T is differentiated as a product of two different matrices: two products
+    in the backward pass. Gram matrices are a large part of an evaluation's time (see
+    benchmarks/RESULTS.md); ``test_losses.py`` checks the gradient with gradcheck. ``positions_first``
+    takes F as B x N x C (activations stored channels-last) so that no copy is needed.
+    """
+
+    @staticmethod
+    def forward(ctx, flat, positions_first):
+        ctx.save_for_backward(flat)
+        ctx.positions_first = positions_first
+        if positions_first:
+            return torch.bmm(flat.transpose(1, 2), flat)
+        return torch.bmm(flat, flat.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (flat,) = ctx.saved_tensors
+        sym = grad + grad.transpose(1, 2)
+        if ctx.positions_first:
+            return torch.bmm(flat, sym), None
+        return torch.bmm(sym, flat), None
+
+
 def gram_matrix(features, norm="chw"):
     """Gram matrices of a batch of activations (B x C x H x W) -> B x C x C (see the module docstring)."""
     if features.dim() != 4:
         raise NSTError(f"gram_matrix expects B x C x H x W activations, got shape {tuple(features.shape)}")
     b, c, h, w = features.shape
-    flat = features.reshape(b, c, h * w)
-    gram = torch.bmm(flat, flat.transpose(1, 2))
+    if features.is_contiguous(memory_format=torch.channels_last) and not features.is_contiguous():
+        gram = _Gram.apply(features.permute(0, 2, 3, 1).reshape(b, h * w, c), True)
+    else:
+        gram = _Gram.apply(features.reshape(b, c, h * w), False)
     if norm == "chw":
         return gram / (c * h * w)
     if norm == "hw":

@@ -2,11 +2,16 @@
 
 import math
 
-import matplotlib.pyplot as plt
 import torch
 from PIL import Image
 
 from .images import to_pil
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt  # imported when first plotting: keeps the command line's start quick
+
+    return plt
 
 
 def _as_pil(image):
@@ -21,7 +26,7 @@ def show_images(images, titles=None, ncols=None, size=3.0, suptitle=None):
     nrows = math.ceil(len(images) / ncols)
     pils = [_as_pil(im) for im in images]
     aspect = max(p.height / p.width for p in pils)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * aspect + 0.4 * nrows),
+    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(size * ncols, size * nrows * aspect + 0.4 * nrows),
                              squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
@@ -37,7 +42,7 @@ def show_images(images, titles=None, ncols=None, size=3.0, suptitle=None):
 def plot_losses(history, title="losses", log=True, ax=None):
     """Plot the weighted content, style, tv and total losses per step from a result's ``history``."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = _pyplot().subplots(figsize=(6, 3.5))
     else:
         fig = ax.figure
     for key in ("content", "style", "tv", "total"):
@@ -56,7 +61,7 @@ def plot_losses(history, title="losses", log=True, ax=None):
 
 def show_grams(grams, titles, size=3.2, max_channels=64):
     """Heatmaps of Gram matrices (C x C, or 1 x C x C), the first ``max_channels`` channels of each."""
-    fig, axes = plt.subplots(1, len(grams), figsize=(size * len(grams), size), squeeze=False)
+    fig, axes = _pyplot().subplots(1, len(grams), figsize=(size * len(grams), size), squeeze=False)
     for ax, gram, title in zip(axes.flat, grams, titles):
         g = gram.detach().float().cpu()
         g = g[0] if g.dim() == 3 else g

@@ -63,6 +63,7 @@ class VGGFeatures(nn.Module):
         self.features.load_state_dict(state_dict)
         self.pooling = pooling
         self.source = source
+        self.channels_last = False
         self.requires_grad_(False)
         self.eval()
 
@@ -75,6 +76,8 @@ class VGGFeatures(nn.Module):
         if not wanted:
             return {}
         out, x = {}, self.normalize(image)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         last = max(wanted)
         for index, module in enumerate(self.features):
             if isinstance(module, nn.ReLU):
@@ -89,9 +92,18 @@ class VGGFeatures(nn.Module):
 
 
 def load_vgg19(weights=None, device="auto", pooling="max", progress=True):
-    """VGG19 features in eval mode with gradients off, on ``device``; see ``weights.py`` for ``weights``."""
+    """VGG19 features in eval mode with gradients off, on ``device``; see ``weights.py`` for ``weights``.
+
+    On a CPU the network runs channels-last (activations stored position by position): oneDNN's
+    convolutions are about a third faster that way (benchmarks/RESULTS.md).
+    """
     state, source = load_state_dict(weights, progress=progress)
-    return VGGFeatures(state, pooling=pooling, source=source).to(resolve_device(device))
+    dev = resolve_device(device)
+    model = VGGFeatures(state, pooling=pooling, source=source).to(dev)
+    if dev.type == "cpu":
+        model.features.to(memory_format=torch.channels_last)
+        model.channels_last = True
+    return model
 
 
 def layer_names():

@@ -105,10 +105,9 @@ def random_state_dict(seed=RANDOM_SEED):
     return {k: v.detach().clone() for k, v in features.state_dict().items()}
 
 
-def _torchvision_weights():
-    from torchvision.models import VGG19_Weights
-
-    return VGG19_Weights.IMAGENET1K_V1
+#: torchvision's ``VGG19_Weights.IMAGENET1K_V1.url``, written out so that finding the cached copy does
+#: not import torchvision (a second of start-up); ``test_weights.py`` checks it against torchvision.
+TORCHVISION_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 
 
 def cache_dir():
@@ -118,7 +117,7 @@ def cache_dir():
 
 def features_cache_path():
     """Where the features-only copy of torchvision's weights is kept."""
-    name = Path(_torchvision_weights().url).name  # vgg19-dcbb9e9d.pth
+    name = Path(TORCHVISION_URL).name  # vgg19-dcbb9e9d.pth
     return cache_dir() / name.replace(".pth", "-features.pth")
 
 
@@ -134,7 +133,7 @@ def torchvision_state_dict(progress=True):
     cached = features_cache_path()
     if cached.is_file():
         return read_weights_file(cached)
-    url = _torchvision_weights().url
+    url = TORCHVISION_URL
     full = cache_dir() / Path(url).name
     if full.is_file():
         state = read_weights_file(full)

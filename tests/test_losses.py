@@ -52,6 +52,10 @@ def test_losses_pass_gradcheck():
     assert torch.autograd.gradcheck(lambda t: nst.content_loss(t, target), (x,))
     assert torch.autograd.gradcheck(lambda t: nst.style_loss(nst.gram_matrix(t), target_gram), (x,))
     assert torch.autograd.gradcheck(nst.tv_loss, (x,))
+    x_last = torch.randn(1, 3, 4, 5, dtype=torch.float64).to(memory_format=torch.channels_last).requires_grad_(True)
+    assert not x_last.is_contiguous()
+    assert torch.autograd.gradcheck(lambda t: nst.style_loss(nst.gram_matrix(t), target_gram), (x_last,))
+    assert torch.allclose(nst.gram_matrix(x_last), nst.gram_matrix(x_last.contiguous()))
 
 
 def test_normalize_blend():

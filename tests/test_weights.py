@@ -133,3 +133,9 @@ def test_standin_weights_load_when_present():
         pytest.skip("no ../shared/weights/vgg19_standin.pth beside this checkout")
     model = nst.load_vgg19(path, device="cpu")
     assert model.source.endswith("vgg19_standin.pth")
+
+
+def test_the_written_out_url_is_torchvisions():
+    from torchvision.models import VGG19_Weights
+
+    assert W.TORCHVISION_URL == VGG19_Weights.IMAGENET1K_V1.url
