@@ -292,7 +292,7 @@ class Lab:
         self.progress = W.IntProgress(value=0, min=0, max=steps, description="step 0")
         self.status = W.HTML()
         self.preview = W.Image(format="png")
-        self.plot = W.Image(format="png")
+        self.plot = W.Image(format="png", layout=W.Layout(display="none"))  # shown once there is a curve
         self.sweep_slider = W.SelectionSlider(options=["(run a sweep)"], description="β sweep", style=style,
                                               layout=layout, disabled=True)
         self.sweep_info = W.HTML()
@@ -377,8 +377,15 @@ class Lab:
         if self.session.error is not None:
             self.status.value = f"<span style='color:#b00'>error: {self.session.error}</span>"
         if not update.running or self.updates % 4 == 0:
-            history = dict(self.session.history)
-            self.plot.value = loss_plot_png(history) if history.get("total") else b""
+            self._show_plot()
+
+    def _show_plot(self):
+        history = dict(self.session.history)
+        if history.get("total"):
+            self.plot.value = loss_plot_png(history)
+            self.plot.layout.display = None
+        else:
+            self.plot.layout.display = "none"
 
     def _show_image(self, image):
         self.preview.value = png_bytes(image, scale=max(1, self.scale * 128 // max(image.shape[-2:])))
@@ -396,7 +403,7 @@ class Lab:
         self.session.reset()
         self.progress.value = 0
         self.progress.description = "step 0"
-        self.plot.value = b""
+        self._show_plot()
         self._show_image(self.session.image)
 
     def run_sweep(self, background=False):

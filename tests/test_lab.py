@@ -93,6 +93,7 @@ def test_lab_sliders_drive_the_session(model, tiny_images):
     lab.session.wait(60)
     assert lab.updates > 0 and lab.preview.value != before
     assert lab.progress.value == 20
+    assert bytes(lab.plot.value).startswith(b"\x89PNG") and lab.plot.layout.display is None
     lab.size.value = 48  # a new size rebuilds the session at that size
     assert lab.session.content.shape[-1] == 48
     sweep = lab.run_sweep()
@@ -101,7 +102,7 @@ def test_lab_sliders_drive_the_session(model, tiny_images):
     lab.sweep_slider.value = "1e+03"
     assert lab.preview.value != shown
     lab.reset()
-    assert lab.session.step == 0
+    assert lab.session.step == 0 and lab.plot.layout.display == "none"
 
 
 def test_lab_slider_moved_while_idle_runs_from_the_current_picture(model, tiny_images):
