@@ -172,6 +172,7 @@ def run(argv=None):
             "output": str(output), "content": str(content), "styles": [str(s) for s in styles],
             "seconds": result.seconds, "wall_seconds": time.perf_counter() - start,
             "evaluations": result.evaluations, "size": list(result.config["size"]),
+            "peak_memory_mb": _peak_memory_mb(result.config["device"]),
             "device": result.config["device"], "stopped": result.stopped,
             "losses": {k: losses.get(k) for k in ("content", "style", "tv", "total")},
             "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.config.items()},
@@ -180,6 +181,19 @@ def run(argv=None):
         tmp.write_text(json.dumps(data, indent=2, default=str))
         os.replace(tmp, report)
     return 0
+
+
+def _peak_memory_mb(device):
+    """Peak memory of this run: the GPU's allocator on CUDA, the process's resident size otherwise."""
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def main(argv=None):

@@ -26,8 +26,6 @@ EXAMPLES = {
 DEFAULT_CONTENT = "chelsea"
 DEFAULT_STYLES = ("starry_night",)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-
 
 def example_path(name):
     """Path of a bundled example image, by name (see ``EXAMPLES``)."""

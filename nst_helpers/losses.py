@@ -115,6 +115,19 @@ def normalize_blend(blend, n_styles):
     return [b / total for b in blend]
 
 
+def _checked_weight(label):
+    """A property that stores a weight after ``check_weight`` (finite, >= 0)."""
+    attr = "_" + label.replace(" ", "_")
+
+    def get(self):
+        return getattr(self, attr)
+
+    def set(self, value):
+        setattr(self, attr, check_weight(value, label))
+
+    return property(get, set, doc=f"The {label}, checked whenever it is set.")
+
+
 class StyleTransferLoss:
     """The objective of Gatys et al.: content_weight * content + style_weight * style (+ tv_weight * TV).
 
@@ -168,29 +181,9 @@ class StyleTransferLoss:
         self.blend = blend
 
     # Weights are checked whenever they are set, so a bad slider value fails where it is given.
-    @property
-    def content_weight(self):
-        return self._content_weight
-
-    @content_weight.setter
-    def content_weight(self, value):
-        self._content_weight = check_weight(value, "content weight")
-
-    @property
-    def style_weight(self):
-        return self._style_weight
-
-    @style_weight.setter
-    def style_weight(self, value):
-        self._style_weight = check_weight(value, "style weight")
-
-    @property
-    def tv_weight(self):
-        return self._tv_weight
-
-    @tv_weight.setter
-    def tv_weight(self, value):
-        self._tv_weight = check_weight(value, "tv weight")
+    content_weight = _checked_weight("content weight")
+    style_weight = _checked_weight("style weight")
+    tv_weight = _checked_weight("tv weight")
 
     @property
     def blend(self):

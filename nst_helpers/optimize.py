@@ -85,14 +85,13 @@ def _format(parts):
 
 def optimize_image(objective, init, steps=300, optimizer="lbfgs", lr=None, callback=None, callback_every=50,
                    should_stop=None, progress=True, log_every=50, desc="optimising", lbfgs_history=100,
-                   line_search="strong_wolfe", optimizer_state=None, range_penalty=0.0):
+                   line_search="strong_wolfe", range_penalty=0.0):
     """Minimise ``objective(image) -> (total, parts)`` over the pixels of ``init`` for ``steps`` evaluations.
 
     callback(step, parts, image) runs every ``callback_every`` steps and after the last; if it returns
     False the run stops. ``should_stop()`` is asked at every step. Ctrl-C stops the run too; in every
     case the best image so far is returned. ``progress`` shows a tqdm bar and, every ``log_every``
-    steps, a line with the losses. ``optimizer_state`` (a dict) lets a caller keep the optimiser between
-    calls (the live laboratory does): pass the same dict again to continue where the last call stopped.
+    steps, a line with the losses.
     """
     if optimizer not in OPTIMIZERS:
         raise NSTError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
@@ -103,18 +102,11 @@ def optimize_image(objective, init, steps=300, optimizer="lbfgs", lr=None, callb
     if steps < 1:
         raise NSTError(f"steps must be at least 1, not {steps}")
     x = init.detach().clone().requires_grad_(True)
-    if optimizer_state is not None and optimizer_state.get("x") is not None \
-            and optimizer_state["x"].shape == init.shape:
-        x = optimizer_state["x"]
-    if optimizer_state is not None and optimizer_state.get("opt") is not None and optimizer_state.get("x") is x:
-        opt = optimizer_state["opt"]
-    elif optimizer == "lbfgs":
+    if optimizer == "lbfgs":
         opt = torch.optim.LBFGS([x], lr=1 if lr is None else lr, max_iter=steps, max_eval=steps,
                                 history_size=lbfgs_history, line_search_fn=line_search)
     else:
         opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
-    if optimizer_state is not None:
-        optimizer_state.update(x=x, opt=opt)
 
     history = {"content": [], "style": [], "tv": [], "total": []}
     best = {"total": float("inf"), "image": init.detach().clamp(0, 1).clone(), "step": 0}

@@ -6,7 +6,7 @@ style weight 1e5, Gram matrices divided by C*H*W, 300 steps of L-BFGS starting f
 content image, pixels kept in [0, 1]. Steps are evaluations of the objective (see ``optimize.py``).
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import torch
 from torch.nn import functional as F
@@ -256,8 +256,3 @@ def initial_image(init, content, seed, noise_amplitude=1.0):
 def describe_presets():
     """One line per preset, for the command line's help and the notebooks."""
     return "\n".join(f"{name}: {p.description}" for name, p in PRESETS.items())
-
-
-def with_overrides(preset, **changes):
-    """A copy of a preset with some fields changed (for experiments in the notebooks)."""
-    return replace(get_preset(preset), **changes)

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from .devices import resolve_device
 from .errors import NSTError
-from .layers import LAYERS, VGG19_CONFIG, layer_info
+from .layers import VGG19_CONFIG, layer_info
 from .weights import load_state_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -104,8 +104,3 @@ def load_vgg19(weights=None, device="auto", pooling="max", progress=True):
         model.features.to(memory_format=torch.channels_last)
         model.channels_last = True
     return model
-
-
-def layer_names():
-    """All layer names in the paper's convention, in order."""
-    return [row.paper for row in LAYERS]

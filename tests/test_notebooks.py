@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom in fast mode, is saved stripped, and opens as the course asks."""
 
-import os
 from pathlib import Path
 
 import nbformat
