@@ -144,6 +144,16 @@ def quantize(tensor):
     return (tensor.detach().clamp(0, 1) * 255.0).round() / 255.0
 
 
+def _file_mode(path):
+    """The mode of the file being replaced, or what the umask gives a new file."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def save_image(image, path, overwrite=True):
     """Save a tensor or PIL image atomically: written to a temporary file beside ``path``, then renamed.
 
@@ -167,6 +177,7 @@ def save_image(image, path, overwrite=True):
     try:
         with os.fdopen(fd, "wb") as fh:
             img.save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600; give the file the mode a new one would have
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -91,6 +93,19 @@ def test_save_is_atomic_and_leaves_no_temporary_file(tmp_path, monkeypatch):
         nst.save_image(torch.ones(1, 3, 4, 4), path)
     assert path.read_bytes() == before  # the old file is intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        nst.save_image(torch.zeros(1, 3, 2, 2), tmp_path / "new.png")
+        assert (tmp_path / "new.png").stat().st_mode & 0o777 == 0o644
+        (tmp_path / "kept.png").write_bytes(b"x")
+        (tmp_path / "kept.png").chmod(0o640)
+        nst.save_image(torch.zeros(1, 3, 2, 2), tmp_path / "kept.png")
+        assert (tmp_path / "kept.png").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
 
 
 def test_save_errors(tmp_path):
