@@ -102,7 +102,9 @@ def report(r, args):
         f"Measured on {r['date']} on {r['machine']}, with `{r['weights']}`, by `python -m benchmarks.run` "
         f"(`make benchmark`). Square images (the seed's), {args.steps} steps, seed configuration; each figure "
         "from its own process. *objective*: the seed's objective of the saved 8-bit picture, computed the "
-        "same way for both (lower is better). *wall*: the whole process (start, imports, model load, run).", "",
+        "same way for both (lower is better). *wall*: the whole process (start, imports, model load, run). "
+        "With a stand-in network the timings are those of VGG19 (same layers and shapes), but the objective "
+        "values are only comparable within this table.", "",
         "| size | implementation | wall s | load s | optimise s | steps | s / step | objective | peak MB |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -167,6 +169,11 @@ def report(r, args):
         ok4 = ok4 and nb <= bb
     lines.append(f"4. Weights from the features-only cache load in {lc:.2f} s (target <= 1 s; from the stand-in file: "
                  f"{r['load_file']['load_seconds']:.2f} s){mem}: {check(ok4)}.")
+    lf, lcache = r["load_file"], r["load_cache"]
+    lines += ["", f"Model loading, in a fresh process after `import torch`: from the weights file {lf['load_seconds']:.2f} s "
+              f"and {lf['load_rss_mb']:.0f} MB, from the features-only cache {lcache['load_seconds']:.2f} s and "
+              f"{lcache['load_rss_mb']:.0f} MB (memory-mapped). The baseline builds the whole VGG19 first: its load "
+              "column above."]
     lat = r["latency"]
     lines += ["", f"Laboratory (live mode, 128 px): the first preview made with new weights appears "
               f"{lat['median_seconds']:.2f} s after a slider change (median of {lat['repeats']}, worst "
