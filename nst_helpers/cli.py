@@ -81,6 +81,7 @@ def build_parser():
     p.add_argument("--preserve-color", choices=color.MODES, help="keep the content's colours")
     p.add_argument("--balance-styles", action="store_true", help="normalise each style's loss by its scale")
     p.add_argument("--multiscale", action="store_true", help="coarse-to-fine: optimise small, then refine")
+    p.add_argument("--mask", metavar="IMAGE", help="with two styles: white areas get the first, black the second")
     p.add_argument("--pooling", choices=("max", "avg"), help="VGG pooling (the paper recommends avg)")
     p.add_argument("--init", choices=INITS, help="start from the content image or from noise")
     p.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -146,7 +147,9 @@ def run(argv=None):
     output = Path(args.output)
     if output.suffix.lower() not in Image.registered_extensions():
         raise NSTError(f"cannot tell the image format of {str(output)!r}: end the name in .png or .jpg")
-    inputs = _input_paths(images)
+    if args.mask is not None and len(styles) != 2:
+        raise NSTError(f"--mask splits the picture between two style images, but {len(styles)} were given")
+    inputs = _input_paths(images) + ([Path(args.mask)] if args.mask else [])
     _check_output(output, inputs, args.force, "output")
     report = Path(args.report) if args.report else None
     if report is not None:
@@ -158,7 +161,8 @@ def run(argv=None):
     result = stylize(content, styles, preset=args.preset, blend=args.blend, size=args.size, steps=args.steps,
                      content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
                      style_scale=args.style_scale, preserve_color=args.preserve_color,
-                     balance_styles=args.balance_styles, multiscale=args.multiscale, pooling=args.pooling,
+                     balance_styles=args.balance_styles, multiscale=args.multiscale, mask=args.mask,
+                     pooling=args.pooling,
                      init=args.init, optimizer=args.optimizer, weights=args.weights, device=args.device,
                      seed=args.seed, progress=not args.quiet)
     save_image(result.image, output)

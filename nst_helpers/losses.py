@@ -11,6 +11,7 @@ Notation: a layer's activations F have C channels over H x W positions; flattene
   Because the loss is quadratic in G this equals, up to a constant, the loss against one blended
   Gram matrix sum_s b_s G_s.
 * total variation: mean squared difference between neighbouring pixels, down and across.
+* spatial control (``masks``): each style is matched only inside its own region of the output.
 """
 
 import math
@@ -140,7 +141,7 @@ class StyleTransferLoss:
 
     def __init__(self, model, content, styles, content_layers, style_layers, content_weight=1.0,
                  style_weight=1e5, blend=None, layer_weights=None, tv_weight=0.0, gram_norm="chw",
-                 balance_styles=False):
+                 balance_styles=False, masks=None):
         if torch.is_tensor(styles):
             styles = [styles]
         if not styles and style_weight:
@@ -159,6 +160,13 @@ class StyleTransferLoss:
         self.style_weight = style_weight
         self.tv_weight = tv_weight
         self.balance_styles = balance_styles
+        self.masks = None
+        if masks is not None:
+            if len(masks) != len(styles):
+                raise NSTError(f"got {len(masks)} masks for {len(styles)} style images: give one region per style")
+            size = content.shape[-2:] if content is not None else masks[0].shape[-2:]
+            self.masks = [F.interpolate(m.to(styles[0]), size=size, mode="bilinear", align_corners=False)
+                          for m in masks]
         with torch.no_grad():
             feats = model(content, self.content_layers) if content is not None else {}
             self.content_targets = {n: feats[n].detach() for n in self.content_layers}
@@ -170,13 +178,13 @@ class StyleTransferLoss:
             # starts (without a content image: its loss against an all-zero Gram matrix).
             if content is not None and self.style_targets:
                 feats = model(content, self.style_layers)
-                grams = {n: gram_matrix(feats[n], gram_norm) for n in self.style_layers}
+                grams = {n: self._grams(feats[n]) for n in self.style_layers}
             else:
-                grams = {n: 0.0 for n in self.style_layers}
+                grams = {n: [0.0] * len(self.style_targets) for n in self.style_layers}
             self.style_scales = [
-                sum(w * float((grams[n] - t[n]).pow(2).mean()) for n, w in zip(self.style_layers, self.layer_weights))
+                sum(w * float((grams[n][i] - t[n]).pow(2).mean()) for n, w in zip(self.style_layers, self.layer_weights))
                 or 1.0
-                for t in self.style_targets
+                for i, t in enumerate(self.style_targets)
             ]
         self.blend = blend
 
@@ -202,6 +210,22 @@ class StyleTransferLoss:
         mean_scale = sum(b * s for b, s in zip(self.blend, self.style_scales))
         return [b * mean_scale / s for b, s in zip(self.blend, self.style_scales)]
 
+    def _grams(self, feats):
+        """The output's Gram matrix for each style: the same one, or, with masks, one per region.
+
+        Spatial control (Gatys et al. 2017): the activations are weighted by the style's region,
+        downsampled to the layer's grid, and the Gram matrix is divided by the region's mean, so that
+        it describes the texture inside the region on the same scale as the painting's whole-image one.
+        """
+        if self.masks is None:
+            gram = gram_matrix(feats, self.gram_norm)
+            return [gram] * len(self.style_targets)
+        grams = []
+        for mask in self.masks:
+            m = F.interpolate(mask, size=feats.shape[-2:], mode="bilinear", align_corners=False)
+            grams.append(gram_matrix(feats * m, self.gram_norm) / m.pow(2).mean().clamp_min(1e-6))
+        return grams
+
     def style_shares(self, image):
         """Each style image's share of the weighted style loss at ``image`` (they sum to 1)."""
         with torch.no_grad():
@@ -222,9 +246,9 @@ class StyleTransferLoss:
         per_style = [image.new_zeros(b) for _ in self.style_targets]
         if self.style_targets:
             for name, lw in zip(self.style_layers, self.layer_weights):
-                gram = gram_matrix(feats[name], self.gram_norm)
+                grams = self._grams(feats[name])
                 for i, targets in enumerate(self.style_targets):
-                    per_style[i] = per_style[i] + lw * (gram - targets[name]).pow(2).flatten(1).mean(1)
+                    per_style[i] = per_style[i] + lw * (grams[i] - targets[name]).pow(2).flatten(1).mean(1)
         style = image.new_zeros(b)
         for factor, loss in zip(self.style_factors(), per_style):
             style = style + factor * loss

@@ -116,8 +116,8 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
             content_weight=None, style_weight=None, tv_weight=None, steps=None, init=None, optimizer=None,
             lr=None, seed=0, device="auto", weights=None, model=None, pooling=None, content_layers=None,
             style_layers=None, layer_weights=None, gram_norm=None, balance_styles=False, preserve_color=None,
-            multiscale=False, callback=None, callback_every=50, should_stop=None, progress=True, log_every=50,
-            line_search=None):
+            multiscale=False, mask=None, callback=None, callback_every=50, should_stop=None, progress=True,
+            log_every=50, line_search=None):
     """Paint ``content`` in the style of ``styles``; returns a ``StyleResult``.
 
     content, styles: paths, bundled example names (``nst.EXAMPLES``), PIL images or tensors; one style
@@ -131,7 +131,9 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
     ``weights.py``); or pass a loaded ``model``. balance_styles: divide each style's loss by its own
     scale so blend weights mean what they say. preserve_color: ``None``, ``"luminance"`` or
     ``"histogram"``. multiscale: ``True`` (coarse-to-fine plan, see ``multiscale_plan``) or a list of
-    (size, steps). callback(step, parts, image) every ``callback_every`` steps; return False to stop.
+    (size, steps). mask: with exactly two style images, an image (path, PIL or tensor) whose white
+    part gets the first style and black part the second (spatial control; grey blends them).
+    callback(step, parts, image) every ``callback_every`` steps; return False to stop.
     """
     p = get_preset(preset)
     content_layers = tuple(content_layers or p.content_layers)
@@ -171,6 +173,12 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
     check_image_size(content_t, content_layers + style_layers, "the content image")
     for s in style_ts:
         check_image_size(s, style_layers, "a style image")
+    masks = None
+    if mask is not None:
+        if len(style_ts) != 2:
+            raise NSTError(f"a mask splits the picture between two style images, but {len(style_ts)} were given")
+        m = load_image(mask, size=tuple(content_t.shape[-2:]), device=dev, what="mask image").mean(1, keepdim=True)
+        masks = [m, 1 - m]
     original_content = content_t
     if preserve_color == "histogram":
         style_ts = [color.match_histogram(s, content_t) for s in style_ts]
@@ -195,7 +203,7 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
                   line_search=line_search,
                   device=str(dev), size=tuple(content_t.shape[-2:]), style_scale=style_scale,
                   pooling=model.pooling, weights=model.source, balance_styles=balance_styles,
-                  preserve_color=preserve_color, plan=plan)
+                  preserve_color=preserve_color, plan=plan, mask=mask is not None)
 
     current, history, evaluations, seconds, stopped, level_result = None, None, 0, 0.0, None, None
     for level, (level_size, level_steps) in enumerate(plan):
@@ -205,7 +213,7 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
                                                                 / max(content_t.shape[-2:]))) for s in style_ts]
         objective = StyleTransferLoss(model, c_level, s_levels, content_layers, style_layers, cw, sw, blend=blend,
                                       layer_weights=layer_weights, tv_weight=tw, gram_norm=gram_norm,
-                                      balance_styles=balance_styles)
+                                      balance_styles=balance_styles, masks=masks)
         if current is None:
             start = initial_image(init, c_level, seed)
         else:

@@ -93,3 +93,23 @@ def test_multiscale_plan_ends_at_full_size(model):
     r = nst.stylize(photo, painting, size=256, multiscale=True, steps=12, model=model, progress=False)
     assert r.config["plan"] == [(64, 12), (128, 4), (256, 2)]
     assert r.image.shape == (1, 3, 192, 256) and r.evaluations == 18
+
+
+def test_spatial_control_puts_each_style_in_its_region(model, tmp_path):
+    red = torch.zeros(1, 3, 32, 32)
+    red[:, 0] = 0.9
+    red[..., ::4, :] = 0.3
+    blue = torch.zeros(1, 3, 32, 32)
+    blue[:, 2] = 0.9
+    blue[..., :, ::4] = 0.3
+    mask = torch.zeros(1, 3, 32, 48)
+    mask[..., :24] = 1.0  # left half: the first style
+    grey = torch.full((1, 3, 32, 48), 0.5)
+    r = nst.stylize(grey, [red, blue], mask=mask, steps=100, model=model, progress=False, content_weight=0,
+                    style_weight=1e3, init="noise")
+    left, right = r.image[..., :20], r.image[..., 28:]
+    assert left[:, 0].mean() > right[:, 0].mean() + 0.15  # red on the left
+    assert right[:, 2].mean() > left[:, 2].mean() + 0.15  # blue on the right
+    assert r.config["mask"] is True
+    with pytest.raises(nst.NSTError, match="two style images"):
+        nst.stylize(grey, [red], mask=mask, steps=1, model=model, progress=False)

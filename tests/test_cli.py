@@ -79,6 +79,9 @@ def _bad_inputs(tiny_images, tmp_path):
         "bad weights file": ([c, s, "-o", out, "--weights", str(tmp_path / "notes.txt")], "not a PyTorch weights"),
         "unknown preset": ([c, s, "-o", out, "--preset", "monet"], "invalid choice"),
         "report is output": ([c, s, "-o", out, "--report", out], "same file"),
+        "mask with one style": ([c, s, "-o", out, "--mask", c], "two style images"),
+        "missing mask": ([c, s, str(tiny_images["style1"]), "-o", out, "--mask", str(tmp_path / "m.png")],
+                         "mask image"),
     }
 
 
@@ -128,6 +131,15 @@ def _writable(folder):
         return True
     except OSError:
         return False
+
+
+def test_mask_option(tiny_images, tmp_path):
+    mask = tmp_path / "mask.png"
+    Image.new("L", (48, 40), 255).save(mask)
+    report = tmp_path / "r.json"
+    assert main([str(tiny_images["content"]), str(tiny_images["style0"]), str(tiny_images["style1"]),
+                 "--mask", str(mask), "-o", str(tmp_path / "o.png"), "--report", str(report), *FAST]) == 0
+    assert json.loads(report.read_text())["config"]["mask"] is True
 
 
 def test_force_replaces_an_existing_output(tiny_images, tmp_path):
