@@ -21,9 +21,16 @@ import torch
 
 from .errors import NSTError
 from .images import to_pil
-from .losses import StyleTransferLoss, check_weight
+from .losses import StyleTransferLoss, check_weight, normalize_blend
 from .optimize import optimize_image
-from .transfer import check_image_size, get_preset, prepare_images
+from .transfer import as_style_list, check_image_size, get_preset, prepare_images
+
+
+def _prepare(content, styles, size, preset, device):
+    """The content and style tensors at ``size``, checked against the preset's deepest layer."""
+    content_t, style_ts = prepare_images(content, as_style_list(styles), size, 1.0, device)
+    check_image_size(content_t, preset.content_layers + preset.style_layers, "the content image")
+    return content_t, style_ts
 
 
 @dataclass
@@ -43,10 +50,7 @@ class LiveSession:
     def __init__(self, content, styles, model, size=128, preset="seed", blend=None, content_weight=None,
                  style_weight=None, tv_weight=0.0, preview_every=5, on_update=None, device=None):
         p = get_preset(preset)
-        device = device or next(model.parameters()).device
-        content_t, style_ts = prepare_images(content, styles if isinstance(styles, (list, tuple)) else [styles],
-                                             size, 1.0, device)
-        check_image_size(content_t, p.content_layers + p.style_layers, "the content image")
+        content_t, style_ts = _prepare(content, styles, size, p, device or next(model.parameters()).device)
         self.preset, self.content = p, content_t
         self.objective = StyleTransferLoss(
             model, content_t, style_ts, p.content_layers, p.style_layers,
@@ -77,8 +81,6 @@ class LiveSession:
         if tv_weight is not None:
             new["tv_weight"] = check_weight(tv_weight, "tv weight")
         if blend is not None:
-            from .losses import normalize_blend
-
             new["blend"] = normalize_blend(blend, len(self.objective.style_targets))
         with self._lock:
             self._pending.update(new)
@@ -189,9 +191,7 @@ def beta_sweep(content, styles, model, style_weights=(1e3, 1e4, 1e5, 1e6, 1e7), 
         raise NSTError("give at least one style weight to sweep")
     p = get_preset(preset)
     device = next(model.parameters()).device
-    content_t, style_ts = prepare_images(content, styles if isinstance(styles, (list, tuple)) else [styles],
-                                         size, 1.0, device)
-    check_image_size(content_t, p.content_layers + p.style_layers, "the content image")
+    content_t, style_ts = _prepare(content, styles, size, p, device)
     cw = check_weight(p.content_weight if content_weight is None else content_weight, "content weight")
     objective = StyleTransferLoss(model, content_t, style_ts, p.content_layers, p.style_layers, cw, 1.0,
                                   blend=blend, layer_weights=p.layer_weights, tv_weight=tv_weight,
@@ -264,7 +264,7 @@ class Lab:
                  sweep_values=(1e3, 1e4, 1e5, 1e6, 1e7), sweep_steps=100, scale=3, auto_run=True):
         import ipywidgets as W
 
-        self.content, self.styles = content, styles if isinstance(styles, (list, tuple)) else [styles]
+        self.content, self.styles = content, as_style_list(styles)
         self.model, self.preset, self.preview_every = model, get_preset(preset), preview_every
         self.sweep_values, self.sweep_steps, self.scale = list(sweep_values), sweep_steps, scale
         self.auto_run = auto_run
@@ -331,11 +331,16 @@ class Lab:
     # -- session wiring --------------------------------------------------------------------------
     def _build_session(self):
         self.session = LiveSession(self.content, self.styles, self.model, size=self.size.value, preset=self.preset,
-                                   blend=[b.value for b in self.blend] if sum(b.value for b in self.blend) > 0
-                                   else None, content_weight=self.alpha.value, style_weight=self.beta.value,
+                                   blend=self._blend_value(), content_weight=self.alpha.value,
+                                   style_weight=self.beta.value,
                                    tv_weight=self._tv_value(), preview_every=self.preview_every,
                                    on_update=self._on_update)
         self._show_image(self.session.image)
+
+    def _blend_value(self):
+        """The blend sliders' values, or None (equal blend) while they are all at zero."""
+        blend = [b.value for b in self.blend]
+        return blend if sum(blend) > 0 else None
 
     def _tv_value(self):
         """The TV slider's left end means off."""
@@ -343,10 +348,9 @@ class Lab:
 
     def _weights_changed(self, change=None):
         self._update_ratio()
-        blend = [b.value for b in self.blend]
         try:
             self.session.set_weights(content_weight=self.alpha.value, style_weight=self.beta.value,
-                                     tv_weight=self._tv_value(), blend=blend if sum(blend) > 0 else None)
+                                     tv_weight=self._tv_value(), blend=self._blend_value())
             self.status.value = ""
         except NSTError as err:
             self.status.value = f"<span style='color:#b00'>{err}</span>"
@@ -418,8 +422,7 @@ class Lab:
         try:
             self.sweep = beta_sweep(self.content, self.styles, self.model, self.sweep_values, size=self.size.value,
                                     steps=self.sweep_steps, preset=self.preset, content_weight=self.alpha.value,
-                                    blend=[b.value for b in self.blend] if sum(b.value for b in self.blend) > 0
-                                    else None, progress=False)
+                                    blend=self._blend_value(), progress=False)
         except NSTError as err:
             self.status.value = f"<span style='color:#b00'>{err}</span>"
             return None

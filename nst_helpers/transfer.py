@@ -100,6 +100,13 @@ def check_image_size(image, layers, what):
                        f"on each side: use a larger size")
 
 
+def as_style_list(styles):
+    """One style image (path, name, PIL image or tensor) or several, as a list."""
+    if isinstance(styles, (str, bytes)) or torch.is_tensor(styles) or not hasattr(styles, "__len__"):
+        return [styles]
+    return list(styles)
+
+
 def prepare_images(content, styles, size, style_scale, device):
     """Load the content and style images: the content at ``size``, each style at ``style_scale`` times it."""
     content_t = load_image(content, size=size, device=device, what="content image")
@@ -163,9 +170,7 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
     content = DEFAULT_CONTENT if content is None else content
     if size is None and not torch.is_tensor(content):  # a tensor keeps its own size
         size = default_size(dev)
-    styles = list(DEFAULT_STYLES) if styles is None else styles
-    if isinstance(styles, (str, bytes)) or torch.is_tensor(styles) or not hasattr(styles, "__len__"):
-        styles = [styles]
+    styles = list(DEFAULT_STYLES) if styles is None else as_style_list(styles)
     if not styles:
         raise NSTError("no style image given: pass at least one")
     blend = normalize_blend(blend, len(styles))
@@ -208,9 +213,10 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
     current, history, evaluations, seconds, stopped, level_result = None, None, 0, 0.0, None, None
     for level, (level_size, level_steps) in enumerate(plan):
         last = level == len(plan) - 1
-        c_level = content_t if last else _resize_long(content_t, level_size)
-        s_levels = style_ts if last else [_resize_long(s, round(max(s.shape[-2:]) * level_size
-                                                                / max(content_t.shape[-2:]))) for s in style_ts]
+        c_level = content_t if last else load_image(content_t, size=level_size, device=dev)
+        s_levels = style_ts if last else [load_image(s, size=round(max(s.shape[-2:]) * level_size
+                                                                   / max(content_t.shape[-2:])), device=dev)
+                                          for s in style_ts]
         objective = StyleTransferLoss(model, c_level, s_levels, content_layers, style_layers, cw, sw, blend=blend,
                                       layer_weights=layer_weights, tv_weight=tw, gram_norm=gram_norm,
                                       balance_styles=balance_styles, masks=masks)
@@ -236,15 +242,6 @@ def stylize(content=None, styles=None, *, preset="seed", blend=None, size=None, 
     best_step = evaluations - level_result.evaluations + level_result.best_step
     return StyleResult(image=image, history=history, evaluations=evaluations, seconds=seconds, stopped=stopped,
                        best_step=best_step, config=config)
-
-
-def _resize_long(image, long_side):
-    h, w = image.shape[-2:]
-    scale = long_side / max(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    if size == (h, w):
-        return image
-    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True).clamp(0, 1)
 
 
 def initial_image(init, content, seed, noise_amplitude=1.0):
