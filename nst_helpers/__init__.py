@@ -1,45 +1,75 @@
 """nst_helpers: the tested implementation behind the neural style transfer course.
 
-Use it as ``import nst_helpers as nst``. Where each idea lives:
+Use it as ``import nst_helpers as nst``. The modules, lowest first (each imports only from those above it):
 
 =================  ==============================================================
-images             loading, resizing, tensors, atomic saving, bundled examples
-devices            cuda / mps / cpu and the seed's 128 / 512 px sizes
+errors, checks     the one exception type; checks of values and the package's limits
+files              safe paths, outputs that never replace an input, atomic writes
+images             bundled examples, loading, resizing, tensors, saving
+devices, memory    cuda / mps / cpu, the seed's 128 / 512 px; memory estimates
 layers             VGG19 layer names: the paper's (conv4_2) and the tutorial's (conv_10)
 weights            where VGG19's weights come from (file, env var, torchvision cache)
 vgg                the feature extractor with ImageNet normalisation in front
-losses             Gram matrices, content / style / TV losses, the full objective
+losses             Gram matrices, content / style / TV losses, blend weights
+config             ``StyleConfig``: one configuration object, and the presets
+objective          the objective as a sum of content, style and TV terms
 optimize           the L-BFGS / Adam loop over pixels (what a "step" is)
-transfer           presets and ``stylize``
-reconstruct        content and style reconstructions (the paper's Fig. 1)
 color              colour preservation (luminance, histogram)
+transfer           ``stylize``
+reconstruct        content and style reconstructions (the paper's Fig. 1)
 plotting           image grids, loss curves, Gram heatmaps
 lab                the interactive alpha/beta laboratory (ipywidgets)
 cli                ``python -m nst_helpers``
 =================  ==============================================================
+
+Names are imported on first use, so ``import nst_helpers`` is quick and the command line can answer
+Ctrl-C cleanly while torch is still loading.
 """
 
-from .color import color_stats, match_histogram, match_luminance
-from .devices import CPU_SIZE, GPU_SIZE, default_size, resolve_device
-from .errors import NSTError
-from .images import (EXAMPLES, example_path, load_image, open_image, pil_to_tensor, quantize, resize,
-                     save_image, to_pil)
-from .lab import Lab, LiveSession, beta_sweep
-from .layers import LAYERS, layer_index, layer_info, layer_table, paper_name, tutorial_name
-from .losses import StyleTransferLoss, content_loss, gram_matrix, normalize_blend, style_loss, tv_loss
-from .optimize import OptimizationResult, optimize_image
-from .plotting import plot_losses, show_grams, show_images
-from .reconstruct import reconstruct_content, reconstruct_style
-from .transfer import PRESETS, Preset, StyleResult, multiscale_plan, stylize
-from .vgg import IMAGENET_MEAN, IMAGENET_STD, Normalization, VGGFeatures, load_vgg19
-from .weights import ENV_VAR as WEIGHTS_ENV_VAR
-from . import course
+import importlib
+import os
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+_EXPORTS = {
+    "color": ["color_stats", "match_histogram", "match_luminance"],
+    "checks": ["MAX_SIZE", "MAX_WEIGHT"],
+    "config": ["PRESETS", "StyleConfig", "make_config", "describe_presets"],
+    "devices": ["CPU_SIZE", "GPU_SIZE", "default_size", "resolve_device"],
+    "errors": ["NSTError"],
+    "images": ["EXAMPLES", "example_path", "load_image", "open_image", "pil_to_tensor", "quantize", "resize",
+               "save_image", "to_pil"],
+    "lab": ["Lab", "LiveSession", "beta_sweep"],
+    "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "tutorial_name"],
+    "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
+    "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],
+    "optimize": ["OptimizationResult", "initial_image", "optimize_image"],
+    "plotting": ["plot_losses", "show_grams", "show_images"],
+    "reconstruct": ["reconstruct_content", "reconstruct_style"],
+    "transfer": ["StyleResult", "multiscale_plan", "stylize"],
+    "vgg": ["IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "VGGFeatures", "load_vgg19"],
+    "weights": ["WEIGHTS_ENV_VAR"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_RENAMED = {"WEIGHTS_ENV_VAR": "ENV_VAR"}
+__all__ = sorted(_WHERE) + ["course", "fast_mode"]
+
+
+def __getattr__(name):
+    if name == "course":
+        return importlib.import_module(".course", __name__)
+    if name not in _WHERE:
+        raise AttributeError(f"module 'nst_helpers' has no attribute {name!r}")
+    module = importlib.import_module(f".{_WHERE[name]}", __name__)
+    value = getattr(module, _RENAMED.get(name, name))
+    globals()[name] = value  # the next look-up is an ordinary attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 def fast_mode():
     """True when the environment variable NST_FAST=1 asks for tiny images, few steps and random weights."""
-    import os
-
     return os.environ.get("NST_FAST", "").strip() not in ("", "0", "false", "no")

@@ -1,27 +1,23 @@
 """The command line: ``python -m nst_helpers CONTENT STYLE [STYLE ...] -o OUT``.
 
 Every problem with the input is found before the long work starts and reported as one line on
-stderr (exit status 2); inputs are never overwritten, and an existing output only with ``--force``.
+stderr (exit status 2); inputs (images, mask, weights file) are never overwritten, and an existing
+output only with ``--force``. Ctrl-C saves the best picture so far and exits with 130. The
+algorithm's options are made from ``StyleConfig``'s fields, so each is written once, in ``config.py``.
 """
 
 import argparse
 import json
-import math
-import os
+import signal
 import sys
-import tempfile
 import time
-from pathlib import Path
+import warnings
+from dataclasses import fields
 
-from PIL import Image
-
-from . import color
 from .errors import NSTError
-from .images import DEFAULT_CONTENT, DEFAULT_STYLES, EXAMPLES, example_path, save_image
-from .optimize import OPTIMIZERS
-from .transfer import INITS, PRESETS, describe_presets, stylize
 
 PROG = "python -m nst_helpers"
+EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,145 +25,107 @@ class _Parser(argparse.ArgumentParser):
         raise NSTError(f"{message} (see {PROG} --help)")
 
 
-def _number(kind, minimum=None, positive=False):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-        if minimum is not None and value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
-        if positive and value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
-
-
-def _size(text):
-    parts = text.lower().split("x")
-    if len(parts) == 2:
-        h, w = (_number(int, minimum=1)(p) for p in parts)
-        return (h, w)
-    return _number(int, minimum=1)(text)
+def _config_options(parser, config_class):
+    """One option per ``StyleConfig`` field that has a ``help``: ``--style-weight`` for ``style_weight``.
+    Values are passed on as text and checked by the configuration itself."""
+    group = parser.add_argument_group("algorithm (defaults come from --preset)")
+    for f in fields(config_class):
+        if not f.metadata:
+            continue
+        meta, flag = f.metadata, "--" + f.name.replace("_", "-")
+        kind = meta["kind"]
+        if kind == "flag":
+            group.add_argument(flag, action="store_true", default=None, help=meta["help"])
+        elif kind == "list":
+            group.add_argument(flag, nargs="+", metavar=meta.get("metavar"), help=meta["help"])
+        elif "choices" in meta:
+            group.add_argument(flag, choices=meta["choices"], help=meta["help"])
+        else:
+            group.add_argument(flag, metavar=meta.get("metavar"), help=meta["help"])
 
 
 def build_parser():
+    from .checks import MAX_SIZE, MAX_STEPS, MAX_WEIGHT, MIN_SIZE
+    from .config import PRESETS, StyleConfig, describe_presets
+    from .images import EXAMPLES
+
     p = _Parser(
         prog=PROG,
         description="Neural style transfer (Gatys et al.): paint CONTENT in the style of one or more STYLE images. "
                     "With no images it paints the bundled cat photo in the style of The Starry Night.",
         epilog="presets:\n" + describe_presets() + "\n\nbundled examples (usable as image names): "
-               + ", ".join(EXAMPLES),
+               + ", ".join(EXAMPLES)
+               + f"\n\nlimits: sizes {MIN_SIZE}..{MAX_SIZE} px (style images too, after --style-scale), at most "
+                 f"{MAX_STEPS} steps, weights 0..{MAX_WEIGHT:g}; a run that would not fit in the free memory is "
+                 f"refused before it starts.\nexit status: 0 done, 2 bad input (one line on stderr, nothing "
+                 f"written), 130 interrupted by Ctrl-C (the best picture so far is saved), 143 terminated.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("images", nargs="*", metavar="IMAGE", help="CONTENT then one or more STYLE images "
                    "(paths or bundled example names)")
-    p.add_argument("-o", "--output", default="stylized.png", help="output image (.png or .jpg; default %(default)s)")
+    p.add_argument("-o", "--output", default="stylized.png", help="output image (.png, .jpg, or another format "
+                   "Pillow writes; default %(default)s)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT (and --report) if they exist")
-    p.add_argument("--blend", nargs="+", type=_number(float, minimum=0), metavar="W",
-                   help="one weight per style image (normalised to sum 1)")
     p.add_argument("--preset", default="seed", choices=sorted(PRESETS), help="configuration (default %(default)s)")
-    p.add_argument("--size", type=_size, help="long side in px, or HxW (default 128 on CPU, 512 on GPU)")
-    p.add_argument("--steps", type=_number(int, minimum=1), help="evaluations of the objective (preset: 300)")
-    p.add_argument("--content-weight", type=_number(float, minimum=0), metavar="ALPHA")
-    p.add_argument("--style-weight", type=_number(float, minimum=0), metavar="BETA")
-    p.add_argument("--tv-weight", type=_number(float, minimum=0), help="total-variation weight (smoothness)")
-    p.add_argument("--style-scale", type=_number(float, positive=True), default=1.0,
-                   help="style image size relative to the output: <1 finer strokes, >1 coarser (default 1)")
-    p.add_argument("--preserve-color", choices=color.MODES, help="keep the content's colours")
-    p.add_argument("--balance-styles", action="store_true", help="normalise each style's loss by its scale")
-    p.add_argument("--multiscale", action="store_true", help="coarse-to-fine: optimise small, then refine")
     p.add_argument("--mask", metavar="IMAGE", help="with two styles: white areas get the first, black the second")
-    p.add_argument("--pooling", choices=("max", "avg"), help="VGG pooling (the paper recommends avg)")
-    p.add_argument("--init", choices=INITS, help="start from the content image or from noise")
-    p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
                    "else torchvision's, downloaded once)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
-    p.add_argument("--seed", type=_number(int), default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--report", metavar="FILE.json", help="write timings and final losses as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    _config_options(p, StyleConfig)
     return p
 
 
-def _same_file(a, b):
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
+def _overrides(args):
+    from .config import OPTIONS
 
-
-def _can_write(folder):
-    """Whether a file can be created in ``folder`` (tried for real: permission bits do not tell root)."""
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            return True
-    except OSError:
-        return False
-
-
-def _check_output(path, inputs, force, what):
-    folder = path.parent if str(path.parent) else Path(".")
-    for src in inputs:
-        if _same_file(path, src):
-            raise NSTError(f"{what} {str(path)!r} is one of the input images: choose another name (inputs are never overwritten)")
-    if not folder.is_dir():
-        raise NSTError(f"{what} folder {str(folder)!r} does not exist: create it or choose another path")
-    if not _can_write(folder):
-        raise NSTError(f"cannot write in {what} folder {str(folder)!r}: choose a folder you can write to")
-    if path.is_dir():
-        raise NSTError(f"{what} {str(path)!r} is a folder: give a file name")
-    if path.exists() and not force:
-        raise NSTError(f"{what} {str(path)!r} already exists: pass --force to replace it, or choose another name")
-
-
-def _input_paths(images):
-    paths = []
-    for name in images:
-        path = Path(name)
-        if not path.exists() and name in EXAMPLES:
-            path = example_path(name)
-        paths.append(path)
-    return paths
+    return {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
 
 
 def run(argv=None):
     """Parse ``argv``, stylise, save; returns the exit status."""
+    from . import files
+    from .config import make_config
+    from .devices import resolve_device
+    from .images import DEFAULT_CONTENT, DEFAULT_STYLES, image_format, save_image, source_path
+    from .memory import peak_memory_mb
+    from .transfer import stylize
+    from .weights import weights_file
+
     args = build_parser().parse_args(argv)
+    config = make_config(args.preset, **_overrides(args))
     images = args.images or [DEFAULT_CONTENT, *DEFAULT_STYLES]
     if len(images) < 2:
         raise NSTError("give a content image and at least one style image (or no images for the bundled example)")
     content, styles = images[0], images[1:]
-    if args.blend is not None and len(args.blend) != len(styles):
-        raise NSTError(f"--blend has {len(args.blend)} weights for {len(styles)} style images: give one per style image")
-    output = Path(args.output)
-    if output.suffix.lower() not in Image.registered_extensions():
-        raise NSTError(f"cannot tell the image format of {str(output)!r}: end the name in .png or .jpg")
+    config.blend_for(len(styles))
     if args.mask is not None and len(styles) != 2:
         raise NSTError(f"--mask splits the picture between two style images, but {len(styles)} were given")
-    inputs = _input_paths(images) + ([Path(args.mask)] if args.mask else [])
-    _check_output(output, inputs, args.force, "output")
-    report = Path(args.report) if args.report else None
-    if report is not None:
-        if _same_file(report, output):
+    image_format(args.output)
+    inputs = [source_path(name, "input image") for name in images]
+    if args.mask:
+        inputs.append(source_path(args.mask, "mask image"))
+    inputs.append(weights_file(args.weights))
+    output = files.check_output(args.output, inputs, args.force, "output")
+    report = None
+    if args.report:
+        report = files.as_path(args.report, "report")
+        if files.same_file(report, output):
             raise NSTError("--report and --output name the same file: choose two names")
-        _check_output(report, inputs, args.force, "report")
+        if report.suffix.lower() in (".pth", ".pt") or image_format_or_none(report):
+            raise NSTError(f"--report {str(report)[:80]!r} looks like an image or weights file: end its name in .json")
+        files.check_output(report, inputs, args.force, "report")
+    device = resolve_device(args.device)
 
     start = time.perf_counter()
-    result = stylize(content, styles, preset=args.preset, blend=args.blend, size=args.size, steps=args.steps,
-                     content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
-                     style_scale=args.style_scale, preserve_color=args.preserve_color,
-                     balance_styles=args.balance_styles, multiscale=args.multiscale, mask=args.mask,
-                     pooling=args.pooling,
-                     init=args.init, optimizer=args.optimizer, weights=args.weights, device=args.device,
-                     seed=args.seed, progress=not args.quiet)
-    save_image(result.image, output)
-    if result.stopped == "interrupted":
-        print(f"interrupted after {result.evaluations} steps: saved the best image so far to {output}", file=sys.stderr)
+    result = stylize(content, styles, config, mask=args.mask, weights=args.weights, device=device,
+                     progress=not args.quiet)
+    save_image(result.image, output, overwrite=True, protect=inputs)
+    interrupted = result.stopped == "interrupted"
+    if interrupted:
+        print(f"nst_helpers: interrupted after {result.evaluations} steps: saved the best picture so far to "
+              f"{output}", file=sys.stderr)
     elif not args.quiet:
         print(f"saved {output} ({result.evaluations} steps, {result.seconds:.1f} s)")
     if report is not None:
@@ -175,37 +133,55 @@ def run(argv=None):
         data = {
             "output": str(output), "content": str(content), "styles": [str(s) for s in styles],
             "seconds": result.seconds, "wall_seconds": time.perf_counter() - start,
-            "evaluations": result.evaluations, "size": list(result.config["size"]),
-            "peak_memory_mb": _peak_memory_mb(result.config["device"]),
+            "evaluations": result.evaluations, "size": result.config["output_size"],
+            "peak_memory_mb": peak_memory_mb(result.config["device"]),
             "device": result.config["device"], "stopped": result.stopped,
             "losses": {k: losses.get(k) for k in ("content", "style", "tv", "total")},
-            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.config.items()},
+            "config": result.config,
         }
-        tmp = report.with_name(f".{report.name}.tmp")
-        tmp.write_text(json.dumps(data, indent=2, default=str))
-        os.replace(tmp, report)
+        files.check_output(report, inputs, True, "report")
+        files.write_text(report, json.dumps(data, indent=2, default=str))
+    if interrupted:
+        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
     return 0
 
 
-def _peak_memory_mb(device):
-    """Peak memory of this run: the GPU's allocator on CUDA, the process's resident size otherwise."""
-    import torch
+def image_format_or_none(path):
+    from .images import writable_formats
 
-    if device.startswith("cuda"):
-        return torch.cuda.max_memory_allocated() / 2**20
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+    return writable_formats().get(path.suffix.lower())
+
+
+_terminated = False
+
+
+def _on_sigterm(signum, frame):
+    """SIGTERM ends a run like Ctrl-C: the best picture is saved and temporary files are removed."""
+    global _terminated
+    _terminated = True
+    raise KeyboardInterrupt
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    text = " ".join(str(message).split())
+    print(f"nst_helpers: warning: {text}", file=sys.stderr if file is None else file)
 
 
 def main(argv=None):
+    """The command line's entry point: returns the exit status and never prints a traceback for bad input."""
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main thread
+        pass
+    warnings.showwarning = _one_line_warning
     try:
         return run(argv)
     except NSTError as err:
         print(f"nst_helpers: error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("nst_helpers: interrupted before the optimisation started; nothing was written", file=sys.stderr)
-        return 130
+        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
+    except MemoryError:
+        print("nst_helpers: error: out of memory: use a smaller --size (or --multiscale)", file=sys.stderr)
+        return EXIT_BAD_INPUT

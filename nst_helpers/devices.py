@@ -9,11 +9,17 @@ CPU_SIZE = 128
 GPU_SIZE = 512
 
 
+DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+
+
 def resolve_device(device="auto"):
-    """Return a ``torch.device``: ``"auto"`` picks cuda, then mps, then cpu."""
+    """Return a ``torch.device``: ``"auto"`` picks cuda, then mps, then cpu. Only devices the package
+    runs on are accepted (cpu, cuda, cuda:N, mps); others torch knows (meta, xpu, ...) are refused."""
     if isinstance(device, torch.device):
-        return device
-    name = "auto" if device is None else str(device).lower()
+        device = str(device)
+    if device is not None and not isinstance(device, str):
+        raise NSTError(f"device must be a name like 'cpu' or 'cuda', not {type(device).__name__}")
+    name = "auto" if device is None else device.strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -21,14 +27,18 @@ def resolve_device(device="auto"):
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise NSTError(f"device {device!r} was asked for but CUDA is not available: use --device cpu (or auto)")
+    index = name[5:] if name.startswith("cuda:") else None
+    if name not in ("cpu", "cuda", "mps") and not (index is not None and index.isdigit() and len(index) < 4):
+        raise NSTError(f"unknown device {str(device)[:40]!r}: use auto, cpu, cuda, cuda:N or mps")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise NSTError(f"device {device!r} was asked for but CUDA is not available: use --device cpu (or auto)")
+        if index is not None and int(index) >= torch.cuda.device_count():
+            raise NSTError(f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} "
+                           f"CUDA device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise NSTError("device 'mps' was asked for but Apple's MPS is not available: use --device cpu (or auto)")
-    try:
-        return torch.device(name)
-    except RuntimeError:
-        raise NSTError(f"unknown device {device!r}: use auto, cpu, cuda or mps") from None
+    return torch.device(name)
 
 
 def default_size(device="auto"):

@@ -1,17 +1,21 @@
-"""Images in and out: loading (paths or bundled examples), resizing, tensors, atomic saving.
+"""Images in and out: bundled examples, loading, resizing, tensors, saving.
 
 A picture inside the package is always a float tensor of shape 1x3xHxW with values in [0, 1]
 (RGB, not normalised: the ImageNet normalisation lives inside the model, see ``vgg.py``).
 """
 
-import os
-import tempfile
+import functools
+import io
+import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import files
+from .checks import MAX_SIZE, check_size
 from .errors import NSTError
 
 EXAMPLES_DIR = Path(__file__).with_name("examples")
@@ -26,6 +30,10 @@ EXAMPLES = {
 DEFAULT_CONTENT = "chelsea"
 DEFAULT_STYLES = ("starry_night",)
 
+#: Pictures whose header claims more pixels than this are refused before decoding (a 'decompression
+#: bomb' or a scan far beyond any use here); Pillow's own warning threshold is half of it.
+MAX_INPUT_PIXELS = 2 * Image.MAX_IMAGE_PIXELS
+
 
 def example_path(name):
     """Path of a bundled example image, by name (see ``EXAMPLES``)."""
@@ -34,11 +42,28 @@ def example_path(name):
     return EXAMPLES_DIR / EXAMPLES[name]
 
 
+def source_path(source, what="image"):
+    """The file behind an image given by path or bundled-example name (a file of that name wins)."""
+    path = files.as_path(source, what)
+    if isinstance(source, str) and source in EXAMPLES and not files.exists(path, what):
+        return example_path(source)
+    return path
+
+
+def as_image_list(images):
+    """One image (path, name, PIL image or tensor) or several, as a list."""
+    if isinstance(images, (str, bytes, Path, Image.Image)) or torch.is_tensor(images) or isinstance(images, np.ndarray):
+        return [images]
+    if isinstance(images, (list, tuple)):
+        return list(images)
+    return [images]  # anything else is checked (and refused with a clear message) when it is loaded
+
+
 def _to_rgb(img):
     """Any Pillow mode to RGB; transparency is composited on white."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        hi = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        hi = 65535.0 if img.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
         img = Image.fromarray(np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
@@ -49,54 +74,69 @@ def _to_rgb(img):
     return img.convert("RGB")
 
 
-def open_image(source, what="image"):
+def open_image(source, what="image", size=None):
     """Open ``source`` (a path, a bundled example name or a PIL image) as an upright RGB PIL image.
 
-    The EXIF orientation is applied, every mode is turned into RGB, and a missing, unreadable or
-    truncated file raises ``NSTError`` with a one-line message.
+    The EXIF orientation is applied and every mode becomes RGB. A missing, unreadable or truncated
+    file, or one whose header claims an absurd number of pixels, raises ``NSTError``. With ``size``
+    (see ``target_size``) a large JPEG is decoded at a reduced scale, which keeps memory low.
     """
     if isinstance(source, Image.Image):
         return _to_rgb(ImageOps.exif_transpose(source))
-    if isinstance(source, str) and source in EXAMPLES and not Path(source).exists():
-        source = example_path(source)
-    path = Path(source)
-    if not path.exists():
-        raise NSTError(
-            f"{what} {str(source)!r} not found: check the path, or use a bundled example "
-            f"({', '.join(EXAMPLES)})"
-        )
-    if path.is_dir():
-        raise NSTError(f"{what} {str(source)!r} is a folder: give the path of an image file")
+    _check_source_type(source, what)
+    path = source_path(source, what)
+    if not files.exists(path, what):
+        raise NSTError(f"{what} {str(source)[:80]!r} not found: check the path, or use a bundled example "
+                       f"({', '.join(EXAMPLES)})")
+    if files.is_dir(path, what):
+        raise NSTError(f"{what} {str(source)[:80]!r} is a folder: give the path of an image file")
+    name = repr(str(source)[:80])
     try:
-        with Image.open(path) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            return _to_rgb(img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # large real images: handled below
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_INPUT_PIXELS or img.width < 1 or img.height < 1:
+                    raise Image.DecompressionBombError()
+                if size is not None:
+                    long_side = max(target_size(img.width, img.height, size))
+                    img.draft("RGB", (long_side, long_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                return _to_rgb(img)
+    except Image.DecompressionBombError:
+        raise NSTError(f"{what} {name} claims to be larger than {MAX_INPUT_PIXELS // 10**6} megapixels (a "
+                       f"damaged file or a decompression bomb): downscale it with an image editor first") from None
     except UnidentifiedImageError:
-        raise NSTError(f"{what} {str(source)!r} is not an image Pillow can read: use a JPEG or PNG file") from None
-    except (OSError, SyntaxError, ValueError) as err:
-        raise NSTError(f"{what} {str(source)!r} could not be read ({err}): the file may be truncated; save it again") from None
+        raise NSTError(f"{what} {name} is not an image Pillow can read: use a JPEG or PNG file") from None
+    except MemoryError:
+        raise NSTError(f"{what} {name} is too large to decode in this machine's memory: downscale it first") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, struct.error) as err:
+        first = " ".join(str(err).split())[:100] or type(err).__name__
+        raise NSTError(f"{what} {name} could not be read ({first}): the file may be damaged or truncated; save it again") from None
+
+
+def _check_source_type(source, what):
+    if isinstance(source, np.ndarray):
+        raise NSTError(f"{what} is a numpy array: pass PIL.Image.fromarray(array) (uint8, HxWx3) or a "
+                       f"1x3xHxW float tensor in [0, 1]")
+    if not isinstance(source, (str, Path)) and not hasattr(source, "__fspath__"):
+        raise NSTError(f"{what} must be a file path, a bundled example name ({', '.join(EXAMPLES)}), a PIL image "
+                       f"or a 1x3xHxW tensor, not {type(source).__name__}")
 
 
 def target_size(width, height, size):
     """(h, w) for an image of ``width`` x ``height`` resized to ``size``.
 
     ``size`` is ``None`` (keep), an int (the long side; aspect ratio kept) or a pair (h, w) (exact;
-    the seed's square images are ``(128, 128)`` or ``(512, 512)``).
+    the seed's square images are ``(128, 128)`` or ``(512, 512)``); see ``checks.check_size``.
     """
+    size = check_size(size)
     if size is None:
         return height, width
-    if isinstance(size, (tuple, list)):
-        if len(size) != 2:
-            raise NSTError(f"size {size!r} must be one number (the long side) or a pair (height, width)")
-        h, w = (int(s) for s in size)
-    else:
-        long_side = int(size)
-        scale = long_side / max(width, height)
-        h, w = max(1, round(height * scale)), max(1, round(width * scale))
-    if h < 1 or w < 1:
-        raise NSTError(f"size {size!r} must be positive")
-    return h, w
+    if isinstance(size, tuple):
+        return size
+    scale = size / max(width, height)
+    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def resize(img, size):
@@ -104,7 +144,7 @@ def resize(img, size):
     h, w = target_size(img.width, img.height, size)
     if (h, w) == (img.height, img.width):
         return img
-    return img.resize((w, h), Image.Resampling.LANCZOS)
+    return img.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def pil_to_tensor(img, device="cpu"):
@@ -113,21 +153,44 @@ def pil_to_tensor(img, device="cpu"):
     return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous().to(device)
 
 
+def check_tensor_image(t, what="image"):
+    """A tensor picture as a float 1x3xHxW tensor in [0, 1]: 3xHxW gets a batch axis, uint8 is divided
+    by 255; other shapes, empty or non-finite tensors, and floats far outside [0, 1] are refused."""
+    shape = tuple(t.shape)
+    if t.is_complex() or t.dtype == torch.bool:
+        raise NSTError(f"{what} tensor has dtype {t.dtype}: use a float tensor in [0, 1] (or uint8 in 0..255)")
+    t = t.detach()
+    if t.dim() == 3:
+        t = t.unsqueeze(0)
+    if t.dim() != 4 or t.shape[:2] != (1, 3):
+        raise NSTError(f"{what} tensor has shape {shape}: expected 1x3xHxW or 3xHxW (RGB)")
+    if t.numel() == 0:
+        raise NSTError(f"{what} tensor has shape {shape}, with no pixels: give a picture")
+    if t.dtype == torch.uint8:
+        return t.float() / 255.0
+    if not t.is_floating_point():
+        raise NSTError(f"{what} tensor has dtype {t.dtype}: use a float tensor in [0, 1] (or uint8 in 0..255)")
+    t = t.float()
+    if not bool(torch.isfinite(t).all()):
+        raise NSTError(f"{what} tensor holds NaN or infinite values: give a picture with values in [0, 1]")
+    lo, hi = float(t.min()), float(t.max())
+    if lo < -0.5 or hi > 1.5:
+        raise NSTError(f"{what} tensor has values from {lo:.3g} to {hi:.3g}, not in [0, 1]: divide 0..255 values "
+                       f"by 255 (or undo a normalisation) first")
+    return t.clamp(0, 1)
+
+
 def load_image(source, size=None, device="cpu", what="image"):
     """Load ``source`` (path, example name, PIL image or tensor) as a 1x3xHxW tensor in [0, 1]."""
     if torch.is_tensor(source):
-        t = source.detach()
-        if t.dim() == 3:
-            t = t.unsqueeze(0)
-        if t.dim() != 4 or t.shape[:2] != (1, 3):
-            raise NSTError(f"{what} tensor has shape {tuple(source.shape)}: expected 1x3xHxW or 3xHxW")
+        t = check_tensor_image(source, what)
         if size is not None:
             h, w = target_size(t.shape[-1], t.shape[-2], size)
             if (h, w) != tuple(t.shape[-2:]):
-                t = torch.nn.functional.interpolate(t.float(), size=(h, w), mode="bilinear",
-                                                    align_corners=False, antialias=True)
-        return t.float().clamp(0, 1).to(device)
-    return pil_to_tensor(resize(open_image(source, what), size), device)
+                t = torch.nn.functional.interpolate(t, size=(h, w), mode="bilinear", align_corners=False,
+                                                    antialias=True).clamp(0, 1)
+        return t.to(device)
+    return pil_to_tensor(resize(open_image(source, what, size=size), size), device)
 
 
 def to_pil(tensor):
@@ -135,7 +198,8 @@ def to_pil(tensor):
     t = tensor.detach().float().cpu()
     if t.dim() == 4:
         t = t[0]
-    arr = (t.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
+    t = torch.nan_to_num(t, nan=0.0).clamp(0, 1)
+    arr = (t.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
     return Image.fromarray(arr, "RGB")
 
 
@@ -144,43 +208,45 @@ def quantize(tensor):
     return (tensor.detach().clamp(0, 1) * 255.0).round() / 255.0
 
 
-def _file_mode(path):
-    """The mode of the file being replaced, or what the umask gives a new file."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+@functools.lru_cache(maxsize=None)
+def writable_formats():
+    """{extension: Pillow format} for every extension Pillow can write an RGB picture to (tried once)."""
+    out = {}
+    probe = Image.new("RGB", (4, 4), (200, 30, 90))
+    for ext, fmt in sorted(Image.registered_extensions().items()):
+        if fmt not in Image.SAVE:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                probe.save(io.BytesIO(), format=fmt)
+        except Exception:  # a format that cannot hold RGB (XBM), or needs a missing library
+            continue
+        out[ext] = fmt
+    return out
 
 
-def save_image(image, path, overwrite=True):
-    """Save a tensor or PIL image atomically: written to a temporary file beside ``path``, then renamed.
-
-    An interrupted save never leaves a half-written file, and an existing file is replaced only in
-    one step. With ``overwrite=False`` an existing ``path`` raises ``NSTError``.
-    """
-    path = Path(path)
-    img = image if isinstance(image, Image.Image) else to_pil(image)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise NSTError(f"cannot save to {str(path)!r}: folder {str(folder)!r} does not exist; create it first")
-    if not overwrite and path.exists():
-        raise NSTError(f"{str(path)!r} already exists: choose another output name (or allow overwriting)")
-    fmt = Image.registered_extensions().get(path.suffix.lower())
+def image_format(path):
+    """The Pillow format for an output path, or an ``NSTError`` naming formats that work."""
+    suffix = Path(path).suffix.lower()
+    fmt = writable_formats().get(suffix)
     if fmt is None:
-        raise NSTError(f"cannot tell the image format of {str(path)!r}: end the name in .png or .jpg")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise NSTError(f"cannot write in folder {str(folder)!r} ({err.strerror}): choose a folder you can write to") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            img.save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600; give the file the mode a new one would have
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+        what = f"'{suffix}'" if suffix else "no extension"
+        raise NSTError(f"cannot save a picture as {str(path)[:80]!r} ({what} is not a format Pillow can write "
+                       f"RGB to): end the name in .png or .jpg")
+    return fmt
+
+
+def save_image(image, path, overwrite=True, protect=()):
+    """Save a tensor or PIL image atomically (see ``files.atomic_write``).
+
+    ``protect`` lists files that must never be replaced (the inputs of the run); with
+    ``overwrite=False`` an existing ``path`` raises ``NSTError``.
+    """
+    fmt = image_format(path)
+    path = files.check_output(path, protect, overwrite=overwrite, what="output")
+    img = image if isinstance(image, Image.Image) else to_pil(image)
+    if img.width > MAX_SIZE * 4 or img.height > MAX_SIZE * 4:
+        raise NSTError(f"picture of {img.width}x{img.height} px is too large to save: resize it first")
+    options = {"quality": 95} if fmt == "JPEG" else {}
+    return files.atomic_write(path, lambda fh: img.save(fh, format=fmt, **options))

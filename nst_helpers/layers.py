@@ -21,11 +21,12 @@ from .errors import NSTError
 VGG19_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
                 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
 
-Layer = namedtuple("Layer", "index paper tutorial kind channels downsample")
+Layer = namedtuple("Layer", "index paper tutorial kind channels downsample in_channels")
 Layer.__doc__ = """One module of ``vgg19().features``.
 
 index: position in ``features``; paper / tutorial: its two names; kind: conv, relu or pool;
-channels: channels of its output; downsample: how many times smaller than the input it is (1..32).
+channels: channels of its output; downsample: how many times smaller than the input it is (1..32);
+in_channels: channels of its input.
 """
 
 
@@ -34,14 +35,14 @@ def _build_table():
     for item in VGG19_CONFIG:
         if item == "M":
             down *= 2
-            rows.append(Layer(index, f"pool{block}", f"pool_{conv_count}", "pool", channels, down))
+            rows.append(Layer(index, f"pool{block}", f"pool_{conv_count}", "pool", channels, down, channels))
             index, block, conv_in_block = index + 1, block + 1, 0
             continue
         conv_in_block += 1
         conv_count += 1
+        rows.append(Layer(index, f"conv{block}_{conv_in_block}", f"conv_{conv_count}", "conv", item, down, channels))
         channels = item
-        rows.append(Layer(index, f"conv{block}_{conv_in_block}", f"conv_{conv_count}", "conv", channels, down))
-        rows.append(Layer(index + 1, f"relu{block}_{conv_in_block}", f"relu_{conv_count}", "relu", channels, down))
+        rows.append(Layer(index + 1, f"relu{block}_{conv_in_block}", f"relu_{conv_count}", "relu", item, down, item))
         index += 2
     return tuple(rows)
 
@@ -80,6 +81,16 @@ def tutorial_name(name):
 def min_image_side(names):
     """The smallest image side for which every layer in ``names`` still has at least 1x1 features."""
     return max((layer_info(n).downsample for n in names), default=1)
+
+
+def check_image_size(image, layers, what="the image"):
+    """An ``NSTError`` unless ``image`` (…xHxW) is large enough for every layer in ``layers``."""
+    need = min_image_side(layers)
+    h, w = image.shape[-2:]
+    if min(h, w) < need:
+        deepest = max(layers, key=lambda n: layer_info(n).downsample)
+        raise NSTError(f"{what} is {w}x{h} px, too small for layer {deepest}, which needs at least {need} px "
+                       f"on each side: use a larger size")
 
 
 def layer_table(kinds=("conv", "relu", "pool")):

@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from .images import to_pil
+from .objective import PARTS
 
 
 def _pyplot():
@@ -39,24 +40,50 @@ def show_images(images, titles=None, ncols=None, size=3.0, suptitle=None):
     return fig
 
 
+def draw_losses(ax, history, keys=PARTS, log=True, marks=(), fontsize=10):
+    """Draw the losses named by ``keys`` from a ``history`` (one value per step) on ``ax``; vertical
+    lines at the steps in ``marks`` (where the weights changed)."""
+    for key in keys:
+        values = history.get(key, [])
+        if values and any(v > 0 for v in values):
+            ax.plot(range(1, len(values) + 1), values, label=key.replace("_", " "), lw=1.5 if key == "total" else 1)
+    for step in marks:
+        ax.axvline(step, color="0.6", lw=0.8, ls="--")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("step (one forward + backward pass)", fontsize=fontsize)
+    ax.set_ylabel("loss", fontsize=fontsize)
+    ax.tick_params(labelsize=fontsize)
+    if ax.lines:
+        ax.legend(fontsize=fontsize)
+
+
 def plot_losses(history, title="losses", log=True, ax=None):
     """Plot the weighted content, style, tv and total losses per step from a result's ``history``."""
     if ax is None:
         fig, ax = _pyplot().subplots(figsize=(6, 3.5))
     else:
         fig = ax.figure
-    for key in ("content", "style", "tv", "total"):
-        values = history.get(key, [])
-        if values and any(v > 0 for v in values):
-            ax.plot(range(1, len(values) + 1), values, label=key, lw=1.5 if key == "total" else 1)
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("step (one forward + backward pass)")
-    ax.set_ylabel("loss")
+    draw_losses(ax, history, log=log)
     ax.set_title(title)
-    ax.legend()
     fig.tight_layout()
     return fig
+
+
+def loss_plot_png(history, keys=("content_loss", "style_loss"), marks=(), width=4.0, height=2.4, dpi=80):
+    """A loss plot as PNG bytes, drawn on matplotlib's Agg canvas (no pyplot state: safe from a thread)."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    draw_losses(fig.add_subplot(), history, keys=keys, marks=marks, fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def show_grams(grams, titles, size=3.2, max_channels=64):

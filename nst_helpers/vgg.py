@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from .devices import resolve_device
 from .errors import NSTError
-from .layers import VGG19_CONFIG, layer_info
+from .layers import LAYERS, layer_info
 from .weights import load_state_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -34,18 +34,18 @@ class Normalization(nn.Module):
         return normalised * self.std + self.mean
 
 
+POOLINGS = ("max", "avg")
+
+
 def build_features(pooling="max"):
-    """An untrained ``vgg19().features`` layout; ReLUs are applied in ``VGGFeatures.forward``."""
-    if pooling not in ("max", "avg"):
+    """An untrained ``vgg19().features`` layout (from ``layers.LAYERS``); ReLUs run in ``VGGFeatures.forward``."""
+    if pooling not in POOLINGS:
         raise NSTError(f"pooling must be 'max' or 'avg', not {pooling!r}")
-    modules, channels = [], 3
-    for item in VGG19_CONFIG:
-        if item == "M":
-            modules.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
-        else:
-            modules += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU()]
-            channels = item
-    return nn.Sequential(*modules)
+    pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+    make = {"conv": lambda r: nn.Conv2d(r.in_channels, r.channels, 3, padding=1),
+            "relu": lambda r: nn.ReLU(),
+            "pool": lambda r: pool(2, 2)}
+    return nn.Sequential(*(make[r.kind](r) for r in LAYERS))
 
 
 class VGGFeatures(nn.Module):

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import torch
 
+from . import files
 from .errors import NSTError
-from .layers import VGG19_CONFIG
+from .layers import LAYERS
 
 ENV_VAR = "NST_VGG19_WEIGHTS"
 RANDOM = "random"
@@ -30,19 +31,10 @@ RANDOM_SEED = 0
 _cache = {}
 
 
-def _expected_shapes():
-    shapes, index, channels = {}, 0, 3
-    for item in VGG19_CONFIG:
-        if item == "M":
-            index += 1
-            continue
-        shapes[f"{index}.weight"] = (item, channels, 3, 3)
-        shapes[f"{index}.bias"] = (item,)
-        channels, index = item, index + 2
-    return shapes
-
-
-EXPECTED_SHAPES = _expected_shapes()
+#: The shape of every tensor of ``vgg19().features``, keyed as in its state dict (``N.weight``, ``N.bias``).
+EXPECTED_SHAPES = {key: shape for r in LAYERS if r.kind == "conv"
+                   for key, shape in ((f"{r.index}.weight", (r.channels, r.in_channels, 3, 3)),
+                                      (f"{r.index}.bias", (r.channels,)))}
 
 
 def features_state_dict(state, source="weights file"):
@@ -74,13 +66,16 @@ def features_state_dict(state, source="weights file"):
                 f"{source} is not a VGG19 state dict: features.{key} has shape {tuple(out[key].shape)}, "
                 f"expected {shape}"
             )
+        if not bool(torch.isfinite(out[key]).all()):
+            raise NSTError(f"{source} holds NaN or infinite values (in features.{key}): the file is damaged; "
+                           f"download or copy it again")
     return out
 
 
 def read_weights_file(path):
     """Read and check a local weights file; returns the features-only float32 state dict."""
-    path = Path(path).expanduser()
-    if not path.is_file():
+    path = files.as_path(path, "VGG19 weights file")
+    if not files.exists(path, "VGG19 weights file") or not path.is_file():
         raise NSTError(
             f"VGG19 weights file {str(path)!r} not found: check the path given with --weights or {ENV_VAR}"
         )
@@ -89,6 +84,8 @@ def read_weights_file(path):
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         except RuntimeError:
             state = torch.load(path, map_location="cpu", weights_only=True)
+    except MemoryError:
+        raise NSTError(f"{str(path)!r} is too large to read as VGG19 weights: give VGG19's weights file") from None
     except Exception as err:  # pickle, zip and format errors all mean "not a weights file"
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise NSTError(f"{str(path)!r} is not a PyTorch weights file ({first[:120]})") from None
@@ -121,13 +118,6 @@ def features_cache_path():
     return cache_dir() / name.replace(".pth", "-features.pth")
 
 
-def _save_atomic(state, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
 def torchvision_state_dict(progress=True):
     """torchvision's ImageNet VGG19 features, from the features-only cache or downloaded once."""
     cached = features_cache_path()
@@ -148,10 +138,11 @@ def torchvision_state_dict(progress=True):
             ) from None
         state = features_state_dict(raw, source=f"downloaded {Path(url).name}")
     try:
-        _save_atomic(state, cached)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        files.atomic_write(cached, lambda fh: torch.save(state, fh))
         if full.is_file():
             full.unlink()  # the features-only copy holds everything we use
-    except OSError as err:
+    except (OSError, NSTError) as err:
         print(f"nst_helpers: could not write the features-only cache {cached} ({err})", file=sys.stderr)
     return state
 
@@ -160,12 +151,21 @@ def resolve_weights(weights=None):
     """Which weights to use, as a string: ``"random"``, a local path, or ``"torchvision"``."""
     if weights is None or weights == "":
         weights = os.environ.get(ENV_VAR, "").strip() or "torchvision"
-    weights = str(weights)
+    if not isinstance(weights, (str, os.PathLike)):
+        raise NSTError(f"weights must be a file path, 'random' or None, not {type(weights).__name__}")
+    weights = os.fspath(weights)
     if weights.lower() == RANDOM:
         return RANDOM
     if weights == "torchvision":
         return weights
-    return str(Path(weights).expanduser())
+    return str(files.as_path(weights, "VGG19 weights file"))
+
+
+def weights_file(weights=None):
+    """The local file the weights will be read from, or ``None`` (random or torchvision's cache):
+    the command line refuses to write its outputs over it."""
+    source = resolve_weights(weights)
+    return None if source in (RANDOM, "torchvision") else Path(source)
 
 
 def load_state_dict(weights=None, progress=True):
@@ -177,7 +177,8 @@ def load_state_dict(weights=None, progress=True):
     key = source
     if source not in (RANDOM, "torchvision"):
         path = Path(source)
-        key = (source, path.stat().st_mtime_ns if path.is_file() else None)
+        key = (source, path.stat().st_mtime_ns if files.exists(path, "VGG19 weights file") and path.is_file()
+               else None)
     if key not in _cache:
         if source == RANDOM:
             state = random_state_dict()

@@ -41,12 +41,12 @@ def test_options_reach_the_algorithm(tiny_images, tmp_path):
     report = tmp_path / "r.json"
     args = [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.jpg"),
             "--report", str(report), "--content-weight", "2", "--style-weight", "3e4", "--tv-weight", "5",
-            "--init", "noise", "--optimizer", "adam", "--seed", "7", "--preserve-color", "histogram",
+            "--init", "noise", "--optimizer", "adam", "--random-seed", "7", "--preserve-color", "histogram",
             "--style-scale", "0.5", "--pooling", "avg", "--preset", "gatys", *FAST]
     assert main(args) == 0
     cfg = json.loads(report.read_text())["config"]
     assert (cfg["content_weight"], cfg["style_weight"], cfg["tv_weight"]) == (2.0, 3e4, 5.0)
-    assert (cfg["init"], cfg["optimizer"], cfg["seed"], cfg["pooling"]) == ("noise", "adam", 7, "avg")
+    assert (cfg["init"], cfg["optimizer"], cfg["random_seed"], cfg["pooling"]) == ("noise", "adam", 7, "avg")
     assert cfg["preserve_color"] == "histogram" and cfg["content_layers"] == ["relu4_2"]
 
 
@@ -63,16 +63,17 @@ def _bad_inputs(tiny_images, tmp_path):
         "missing": ([str(tmp_path / "nope.jpg"), s, "-o", out], "not found"),
         "not an image": ([str(tmp_path / "notes.txt"), s, "-o", out], "not an image"),
         "truncated": ([str(tmp_path / "cut.jpg"), s, "-o", out], "truncated"),
-        "too small": ([c, s, "-o", out, "--size", "3"], "too small"),
-        "output is an input": ([c, s, "-o", c], "one of the input images"),
-        "output is the style": ([c, s, "-o", s, "--force"], "one of the input images"),
+        "too small": ([c, s, "-o", out, "--size", "3"], "at least 16"),
+        "output is an input": ([c, s, "-o", c], "a file this run reads"),
+        "output is the style": ([c, s, "-o", s, "--force"], "a file this run reads"),
         "no such folder": ([c, s, "-o", str(tmp_path / "no" / "o.png")], "does not exist"),
         "existing output": ([c, s, "-o", str(existing)], "--force"),
         "nan style weight": ([c, s, "-o", out, "--style-weight", "nan"], "finite"),
         "nan content weight": ([c, s, "-o", out, "--content-weight", "NaN"], "finite"),
         "nan blend": ([c, s, "-o", out, "--blend", "nan"], "finite"),
         "negative weight": ([c, s, "-o", out, "--style-weight", "-1"], "at least 0"),
-        "blend count": ([c, s, "-o", out, "--blend", "1", "2"], "one per style"),
+        "seed is now random-seed": ([c, s, "-o", out, "--seed", "1"], "unrecognized arguments"),
+        "blend count": ([c, s, "-o", out, "--blend", "1", "2"], "one weight per style image"),
         "one image": ([c, "-o", out], "at least one style"),
         "unknown format": ([c, s, "-o", str(tmp_path / "o.xyz")], ".png or .jpg"),
         "zero steps": ([c, s, "-o", out, "--steps", "0"], "at least 1"),

@@ -60,7 +60,7 @@ def test_resize_long_side_and_exact():
     img = Image.new("RGB", (300, 200))
     assert nst.load_image(img, size=150).shape == (1, 3, 100, 150)
     assert nst.load_image(img, size=(128, 128)).shape == (1, 3, 128, 128)  # the seed's square
-    assert nst.load_image(torch.rand(3, 40, 20), size=10).shape == (1, 3, 10, 5)
+    assert nst.load_image(torch.rand(3, 40, 20), size=20).shape == (1, 3, 20, 10)
     with pytest.raises(nst.NSTError, match="pair"):
         nst.load_image(img, size=(1, 2, 3))
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import nst_helpers as nst
-from nst_helpers.losses import StyleTransferLoss
+from nst_helpers.objective import build_objective
 
 
 def test_gram_matrix_by_hand():
@@ -20,6 +20,27 @@ def test_gram_is_symmetric_and_batched():
     assert g.shape == (3, 5, 5)
     assert torch.allclose(g, g.transpose(1, 2))
     assert torch.allclose(g[1], nst.gram_matrix(f[1:2])[0])
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_fast_gram_equals_the_plain_form_in_value_and_gradient(layout):
+    torch.manual_seed(0)
+    f = torch.randn(2, 6, 5, 7, dtype=torch.float64).to(memory_format=layout)
+    upstream = torch.randn(2, 6, 6, dtype=torch.float64)
+    grads = []
+    for fast in (False, True):
+        x = f.clone().requires_grad_(True)
+        g = nst.gram_matrix(x, "chw", fast=fast)
+        (g * upstream).sum().backward()
+        grads.append((g.detach(), x.grad))
+    assert torch.allclose(grads[0][0], grads[1][0], rtol=1e-12, atol=1e-14)
+    assert torch.allclose(grads[0][1], grads[1][1], rtol=1e-12, atol=1e-14)
+    # by hand: d/dF sum(U * F F^T / n) = (U + U^T) F / n
+    flat = f.reshape(2, 6, 35)
+    by_hand = ((upstream + upstream.transpose(1, 2)) @ flat / (6 * 5 * 7)).reshape(f.shape)
+    assert torch.allclose(grads[1][1], by_hand, rtol=1e-12)
+    x = f.clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda t: nst.gram_matrix(t, fast=True), (x,))
 
 
 def test_gram_rejects_bad_input():
@@ -62,8 +83,10 @@ def test_normalize_blend():
     assert nst.normalize_blend([7, 3], 2) == pytest.approx([0.7, 0.3])
     assert nst.normalize_blend([2, 2, 4], 3) == pytest.approx([0.25, 0.25, 0.5])
     assert nst.normalize_blend(None, 4) == pytest.approx([0.25] * 4)
-    for bad, msg in (([1, -1], ">= 0"), ([0, 0], "all zero"), ([1], "2 style images"),
-                     ([float("nan"), 1], "finite"), (["x", 1], "number")):
+    assert nst.normalize_blend([1e308, 1e308], 2) == pytest.approx([0.5, 0.5])  # the sum would overflow
+    for bad, msg in (([1, -1], "at least 0"), ([0, 0], "all zero"), ([1], "2 style images"),
+                     ([float("nan"), 1], "finite"), (["x", 1], "number"), ([1e300 * 1e10, 1], "finite"),
+                     ("0.5", "list"), (3, "list")):
         with pytest.raises(nst.NSTError, match=msg):
             nst.normalize_blend(bad, 2)
 
@@ -73,14 +96,16 @@ def test_blend_equals_weighted_sum_of_style_losses_up_to_a_constant(model):
     styles = [torch.rand(1, 3, 32, 32), torch.rand(1, 3, 40, 24)]
     layers = ["conv_1", "conv_3"]
     blend = [0.7, 0.3]
-    obj = StyleTransferLoss(model, None, styles, [], layers, content_weight=0, style_weight=1, blend=blend)
-    single = [StyleTransferLoss(model, None, [s], [], layers, content_weight=0, style_weight=1) for s in styles]
+    config = nst.make_config(content_layers=(), style_layers=layers, content_weight=0, style_weight=1)
+    content = torch.rand(1, 3, 32, 32)
+    obj = build_objective(model, content, styles, nst.make_config(config, blend=blend))
+    single = [build_objective(model, content, [s], config) for s in styles]
 
     def blended_gram_loss(img):  # the loss against one blended Gram target per layer
         feats = model(img, layers)
         total = 0.0
-        for n in layers:
-            target = sum(b * o.style_targets[0][n] for b, o in zip(blend, single))
+        for i, n in enumerate(layers):
+            target = sum(b * o.style_terms[0][i][1].target for b, o in zip(blend, single))
             total = total + nst.style_loss(nst.gram_matrix(feats[n]), target)
         return total.item()
 
@@ -98,14 +123,17 @@ def test_blend_equals_weighted_sum_of_style_losses_up_to_a_constant(model):
 
 
 def test_objective_weights_are_checked_when_set(model):
-    obj = StyleTransferLoss(model, torch.rand(1, 3, 16, 16), [torch.rand(1, 3, 16, 16)], ["conv_2"], ["conv_1"])
+    obj = build_objective(model, torch.rand(1, 3, 16, 16), [torch.rand(1, 3, 16, 16)],
+                          nst.make_config(content_layers=["conv_2"], style_layers=["conv_1"]))
     obj.style_weight = 10
     assert obj.style_weight == 10.0
     for attr in ("content_weight", "style_weight", "tv_weight"):
         with pytest.raises(nst.NSTError, match="finite"):
             setattr(obj, attr, float("nan"))
-        with pytest.raises(nst.NSTError, match=">= 0"):
+        with pytest.raises(nst.NSTError, match="at least 0"):
             setattr(obj, attr, -1)
+        with pytest.raises(nst.NSTError, match="at most"):
+            setattr(obj, attr, 1e300)
 
 
 def test_balanced_styles_share_the_loss_as_the_blend_says(model):
@@ -117,13 +145,13 @@ def test_balanced_styles_share_the_loss_as_the_blend_says(model):
     layers = ["conv_1", "conv_2"]
 
     def shares(balance, blend):
-        obj = StyleTransferLoss(model, photo, [loud, quiet], [], layers, content_weight=0, style_weight=1,
-                                blend=blend, balance_styles=balance)
+        config = nst.make_config(content_layers=(), style_layers=layers, content_weight=0, style_weight=1,
+                                 blend=blend, balance_styles=balance)
+        obj = build_objective(model, photo, [loud, quiet], config)
         total, parts = obj(photo)
         weighted = [f * p for f, p in zip(obj.style_factors(), parts["style_per_image"])]
         assert sum(weighted) == pytest.approx(total.item(), rel=1e-5)
-        assert obj.style_shares(photo) == pytest.approx([w / sum(weighted) for w in weighted], rel=1e-5)
-        return obj.style_shares(photo)
+        return [w / sum(weighted) for w in weighted]
 
     assert max(shares(False, [1, 1])) > 0.9  # unbalanced, the loud style dominates
     assert shares(True, [1, 1]) == pytest.approx([0.5, 0.5], abs=1e-4)

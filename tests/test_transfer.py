@@ -22,14 +22,18 @@ def test_stylize_lowers_the_objective(model, tiny_images):
     assert r.image.shape == (1, 3, 27, 32)
     assert r.image.min() >= 0 and r.image.max() <= 1
     assert r.losses["total"] == min(r.history["total"])
-    assert r.config["content_layers"] == ("conv_4",) and r.config["size"] == (27, 32)
+    assert r.config["content_layers"] == ["conv_4"] and r.config["output_size"] == [27, 32]
+    assert r.config["name"] == "seed" and r.config["steps"] == 40
 
 
 def test_same_seed_same_picture(model, tiny_images):
     kw = dict(size=24, steps=15, model=model, progress=False, init="noise")
-    a = nst.stylize(tiny_images["content"], tiny_images["style0"], seed=3, **kw)
-    b = nst.stylize(tiny_images["content"], tiny_images["style0"], seed=3, **kw)
-    c = nst.stylize(tiny_images["content"], tiny_images["style0"], seed=4, **kw)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = nst.stylize(tiny_images["content"], tiny_images["style0"], random_seed=3, **kw)
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's random state is left alone
+    b = nst.stylize(tiny_images["content"], tiny_images["style0"], random_seed=3, **kw)
+    c = nst.stylize(tiny_images["content"], tiny_images["style0"], random_seed=4, **kw)
     assert torch.equal(a.image, b.image)
     assert not torch.equal(a.image, c.image)
 
@@ -82,17 +86,21 @@ def test_content_and_style_sizes_may_differ(model, tiny_images):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(size=3), "too small for layer conv_5"),
+    (dict(size=3), "at least 16"),
+    (dict(size=(16, 40), style_layers=["pool5"]), "too small for layer pool5"),
     (dict(steps=0), "at least 1"),
     (dict(style_weight=float("nan")), "finite"),
-    (dict(content_weight=-1), ">= 0"),
+    (dict(content_weight=-1), "at least 0"),
     (dict(blend=[1, 2]), "2 blend weights for 1 style"),
     (dict(optimizer="sgd"), "lbfgs"),
     (dict(init="zeros"), "content, noise"),
-    (dict(preset="picasso"), "seed"),
+    (dict(config="picasso"), "seed"),
     (dict(style_layers=["conv9_9"]), "unknown VGG19 layer"),
     (dict(preserve_color="sepia"), "luminance"),
     (dict(style_scale=0), "greater than 0"),
+    (dict(seed=3), "unknown option 'seed'"),
+    (dict(layer_weights=[1, 2]), "2 layer weights for 5 style layers"),
+    (dict(content_layers=[], style_layers=[]), "at least one layer"),
 ])
 def test_bad_arguments_fail_before_any_work(model, tiny_images, kwargs, message):
     with pytest.raises(nst.NSTError, match=message):

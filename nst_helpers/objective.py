@@ -1,0 +1,166 @@
+"""The objective of Gatys et al., composed of the functions the notebooks teach.
+
+    total(x) = alpha * sum_l content_loss(F_l(x), F_l(p))                       (content terms)
+             + beta  * sum_s b_s * sum_l w_l * style_loss(G_l(x), G_l(a_s))      (style terms)
+             + gamma * tv_loss(x)                                                (smoothness)
+
+p is the content photo, a_s the style images with blend weights b_s (sum 1), w_l the layer weights.
+Each term is a small object that calls ``losses.content_loss``, ``losses.gram_matrix`` and
+``losses.style_loss``; the pieces beyond the paper are separate too: a style term may carry a mask
+(spatial control), and ``balance_factors`` rescales each style so blend weights mean what they say.
+"""
+
+import torch
+from torch.nn import functional as F
+
+from .checks import check_weight
+from .errors import NSTError
+from .losses import content_loss, gram_matrix, normalize_blend, style_loss, tv_loss
+
+#: The weighted parts of the objective recorded at every step (``OptimizationResult.history``).
+PARTS = ("content", "style", "tv", "total")
+
+
+class ContentTerm:
+    """content_loss between the picture's and the photo's activations at one layer."""
+
+    def __init__(self, layer, target):
+        self.layer, self.target = layer, target.detach()
+
+    def __call__(self, feats):
+        return content_loss(feats[self.layer], self.target)
+
+
+class StyleTerm:
+    """style_loss between the picture's and one painting's Gram matrices at one layer.
+
+    With a ``mask`` (1x1xHxW in [0, 1], the picture's size) only the masked region is compared
+    (Gatys et al. 2017): the activations are weighted by the mask shrunk to the layer's grid, and the
+    Gram matrix is divided by the mask's mean square so that it has the whole-image scale.
+    """
+
+    def __init__(self, layer, target_gram, norm="chw", mask=None):
+        self.layer, self.target, self.norm, self.mask = layer, target_gram.detach(), norm, mask
+
+    def gram(self, feats):
+        f = feats[self.layer]
+        if self.mask is None:
+            return gram_matrix(f, self.norm, fast=True)
+        m = F.interpolate(self.mask, size=f.shape[-2:], mode="bilinear", align_corners=False)
+        return gram_matrix(f * m, self.norm, fast=True) / m.pow(2).mean().clamp_min(1e-6)
+
+    def __call__(self, feats, grams=None):
+        """``grams``: a dict shared by the terms of one evaluation, so that styles compared without
+        masks compute the picture's Gram matrix at a layer once."""
+        if grams is None:
+            return style_loss(self.gram(feats), self.target)
+        key = (self.layer, None if self.mask is None else id(self.mask))
+        if key not in grams:
+            grams[key] = self.gram(feats)
+        return style_loss(grams[key], self.target)
+
+
+def balance_factors(blend, scales):
+    """Blend weights rescaled so that style s holds share blend[s] of the style loss where its scale
+    (its loss at the content image) was measured, keeping the total the size it had without balancing."""
+    mean_scale = sum(b * s for b, s in zip(blend, scales))
+    return [b * mean_scale / s for b, s in zip(blend, scales)]
+
+
+def _weight_property(label):
+    attr = "_" + label.replace(" ", "_")
+
+    def set_(self, value):
+        setattr(self, attr, check_weight(value, label))
+
+    return property(lambda self: getattr(self, attr), set_, doc=f"The {label}, checked whenever it is set.")
+
+
+class Objective:
+    """content + style + TV terms with their weights; ``objective(image) -> (total, parts)``.
+
+    ``style_terms`` holds one list of (layer weight, ``StyleTerm``) per style image. The weights
+    (``content_weight``, ``style_weight``, ``tv_weight``, ``blend``) are checked when set and may be
+    changed between evaluations: the laboratory's sliders do that.
+    """
+
+    content_weight = _weight_property("content weight")
+    style_weight = _weight_property("style weight")
+    tv_weight = _weight_property("tv weight")
+
+    def __init__(self, model, content_terms=(), style_terms=(), content_weight=1.0, style_weight=1.0,
+                 tv_weight=0.0, blend=None, style_scales=None):
+        self.model = model
+        self.content_terms = list(content_terms)
+        self.style_terms = [list(group) for group in style_terms]
+        self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
+        self.style_scales = style_scales  # set: balance the styles (see ``balance_factors``)
+        self.blend = blend
+        layers = [t.layer for t in self.content_terms] + [t.layer for g in self.style_terms for _, t in g]
+        self.layers = list(dict.fromkeys(layers))
+
+    @property
+    def blend(self):
+        return self._blend
+
+    @blend.setter
+    def blend(self, value):
+        self._blend = normalize_blend(value, len(self.style_terms)) if self.style_terms else []
+
+    def style_factors(self):
+        """Each style image's factor in the style loss: its blend weight, rescaled if balancing."""
+        if self.style_scales is None:
+            return list(self.blend)
+        return balance_factors(self.blend, self.style_scales)
+
+    def losses(self, image):
+        """The unweighted losses at ``image`` (tensors): ``content``, ``style`` (blended), ``tv`` and
+        ``per_style`` (each style image's loss before blending)."""
+        feats = self.model(image, self.layers)
+        zero = image.new_zeros(())
+        content = sum((term(feats) for term in self.content_terms), zero)
+        grams = {}
+        per_style = [sum((w * term(feats, grams) for w, term in group), zero) for group in self.style_terms]
+        style = sum((f * loss for f, loss in zip(self.style_factors(), per_style)), zero)
+        tv = tv_loss(image) if self.tv_weight else zero
+        return {"content": content, "style": style, "tv": tv, "per_style": per_style}
+
+    def __call__(self, image):
+        raw = self.losses(image)
+        weighted = {"content": self.content_weight * raw["content"], "style": self.style_weight * raw["style"],
+                    "tv": self.tv_weight * raw["tv"]}
+        total = weighted["content"] + weighted["style"] + weighted["tv"]
+        parts = {k: v.item() for k, v in weighted.items()}
+        parts["total"] = total.item()
+        parts["unweighted"] = {k: raw[k].item() for k in ("content", "style", "tv")}
+        parts["style_per_image"] = [v.item() for v in raw["per_style"]]
+        return total, parts
+
+
+def build_objective(model, content, styles, config, masks=None):
+    """The objective of a ``StyleConfig`` for a content image and a list of style images (tensors).
+
+    Targets are computed once, without gradients: the photo's activations at the content layers and
+    each painting's Gram matrices at the style layers. ``masks``: one region per style image or None.
+    """
+    if masks is not None and len(masks) != len(styles):
+        raise NSTError(f"got {len(masks)} masks for {len(styles)} style images: give one region per style")
+    blend = config.blend_for(len(styles)) if styles else None
+    layer_weights = config.style_layer_weights()
+    with torch.no_grad():
+        content_feats = model(content, config.content_layers) if config.content_layers else {}
+        content_terms = [ContentTerm(layer, content_feats[layer]) for layer in config.content_layers]
+        style_terms = []
+        for i, style in enumerate(styles):
+            feats = model(style, config.style_layers)
+            mask = None if masks is None else F.interpolate(masks[i].to(content), size=content.shape[-2:],
+                                                             mode="bilinear", align_corners=False)
+            style_terms.append([(w, StyleTerm(layer, gram_matrix(feats[layer], config.gram_norm), config.gram_norm,
+                                              mask))
+                                for layer, w in zip(config.style_layers, layer_weights)])
+        objective = Objective(model, content_terms, style_terms, config.content_weight, config.style_weight,
+                              config.tv_weight, blend)
+        if config.balance_styles and style_terms:
+            # A style's scale: its loss at the content image, where a transfer starts.
+            objective.style_scales = [v.item() or 1.0 for v in objective.losses(content)["per_style"]]
+    return objective
