@@ -145,10 +145,15 @@ def report(r, args):
                          f"{x['objective']:.5f} | {x['peak_rss_mb']:.0f} |")
     lines += ["", "Floors, per step: the bare VGG19 truncated after conv_5, forward and backward (channels-last, as the "
               "package runs it on a CPU, and NCHW), and the same plus the seed's five Gram matrices.", "",
-              "| size | bare network s | bare network NCHW s | network + Gram matrices s |", "| --- | ---: | ---: | ---: |"]
+              "The Gram matrices are computed with the one-product backward (`gram_matrix(fast=True)`, what the "
+              "objective uses) and, for comparison, with autograd's two products (`fast=False`).", "",
+              "| size | bare network s | bare network NCHW s | network + Gram matrices s | same, plain Gram s |",
+              "| --- | ---: | ---: | ---: | ---: |"]
     for size, row in s.items():
         f = row["floor"]
-        lines.append(f"| {size} | {f['forward_backward_seconds']:.4f} | {f['nchw_seconds']:.4f} | {f['with_grams_seconds']:.4f} |")
+        plain = f.get("with_plain_grams_seconds")
+        lines.append(f"| {size} | {f['forward_backward_seconds']:.4f} | {f['nchw_seconds']:.4f} | "
+                     f"{f['with_grams_seconds']:.4f} | {'-' if plain is None else format(plain, '.4f')} |")
     lines += ["", "## Targets", "",
               "Where the time goes at 128 px (torch profiler, one `stylize` run): the convolutions about half, "
               "the Gram matrices' products about a quarter, ReLU backward and pooling most of the rest, the "

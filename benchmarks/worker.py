@@ -32,9 +32,7 @@ def objective_8bit(image, content, style, weights):
     import nst_helpers as nst
 
     model = nst.load_vgg19(weights, device="cpu", progress=False)
-    seed = nst.PRESETS["seed"]
-    objective = nst.StyleTransferLoss(model, content, [style], seed.content_layers, seed.style_layers,
-                                      seed.content_weight, seed.style_weight)
+    objective = nst.build_objective(model, content, [style], nst.PRESETS["seed"])
     with torch.no_grad():
         return objective(nst.quantize(image))[1]["total"]
 
@@ -79,9 +77,11 @@ def floor(args):
     x_last = torch.rand(1, 3, args.size, args.size).to(memory_format=torch.channels_last).requires_grad_(True)
     seed = nst.PRESETS["seed"]
 
-    def with_grams():
+    def with_grams(fast=True):
         feats = model(x_last, list(seed.style_layers))
-        sum(nst.gram_matrix(f).sum() for f in feats.values()).backward()
+        sum((nst.gram_matrix(f, fast=fast) * upstream[f.shape[1]]).sum() for f in feats.values()).backward()
+
+    upstream = {c: torch.rand(1, c, c) for c in (64, 128, 256)}
 
     def median_time(fn):
         times = []
@@ -94,9 +94,11 @@ def floor(args):
 
     last = median_time(lambda: net(x_last).sum().backward())
     grams = median_time(with_grams)
+    plain_grams = median_time(lambda: with_grams(fast=False))
     net.to(memory_format=torch.contiguous_format)
     nchw = median_time(lambda: net(x_nchw).sum().backward())
-    return {"forward_backward_seconds": last, "nchw_seconds": nchw, "with_grams_seconds": grams}
+    return {"forward_backward_seconds": last, "nchw_seconds": nchw, "with_grams_seconds": grams,
+            "with_plain_grams_seconds": plain_grams}
 
 
 def load(args):
@@ -124,23 +126,23 @@ def latency(args):
     wanted = {"version": None}
 
     def on_update(update):
-        if wanted["version"] is not None and update.weights_version >= wanted["version"] and update.running:
+        if wanted["version"] is not None and update.weights_version >= wanted["version"] and update.state == "running":
             got.set()
 
     session = nst.LiveSession("chelsea", ["starry_night"], model, size=args.size, on_update=on_update)
-    session.start(steps=100000)
+    session.run(100000)
     time.sleep(1.0)  # let it run, as a user would before touching a slider
     delays = []
     for i in range(args.repeats):
         got.clear()
+        wanted["version"] = i + 1  # the worker counts the weight changes it has applied
         t = time.perf_counter()
         session.set_weights(style_weight=10 ** (3 + i % 5))
-        wanted["version"] = session.weights_version
         if not got.wait(30):
             raise RuntimeError("no preview within 30 s")
         delays.append(time.perf_counter() - t)
         time.sleep(0.3)
-    session.stop()
+    session.close()
     return {"median_seconds": statistics.median(delays), "max_seconds": max(delays), "repeats": len(delays)}
 
 

@@ -33,6 +33,9 @@ DEFAULT_STYLES = ("starry_night",)
 #: Pictures whose header claims more pixels than this are refused before decoding (a 'decompression
 #: bomb' or a scan far beyond any use here); Pillow's own warning threshold is half of it.
 MAX_INPUT_PIXELS = 2 * Image.MAX_IMAGE_PIXELS
+#: Above this many pixels a picture is decoded at a reduced scale when it will be shrunk anyway
+#: (JPEG's draft mode), to keep memory low; smaller ones are resized exactly as notebook 1 shows.
+LARGE_PIXELS = 24_000_000
 
 
 def example_path(name):
@@ -97,7 +100,7 @@ def open_image(source, what="image", size=None):
             with Image.open(path) as img:
                 if img.width * img.height > MAX_INPUT_PIXELS or img.width < 1 or img.height < 1:
                     raise Image.DecompressionBombError()
-                if size is not None:
+                if size is not None and img.width * img.height > LARGE_PIXELS:
                     long_side = max(target_size(img.width, img.height, size))
                     img.draft("RGB", (long_side, long_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
                 img.load()
@@ -144,7 +147,8 @@ def resize(img, size):
     h, w = target_size(img.width, img.height, size)
     if (h, w) == (img.height, img.width):
         return img
-    return img.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    gap = 3.0 if img.width * img.height > LARGE_PIXELS else None  # large: shrink in two passes, less memory
+    return img.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=gap)
 
 
 def pil_to_tensor(img, device="cpu"):

@@ -274,13 +274,26 @@ class LiveSession:
         with self._commands.mutex:
             return any(kind != "sync" for kind, _ in self._commands.queue)
 
-    def _next_command(self, syncs):
-        """The first waiting command that is not a sync; the syncs before it are kept in ``syncs``."""
-        while True:
-            kind, argument = self._commands.get_nowait()
-            if kind != "sync":
-                return kind, argument
-            syncs.append(argument)
+    def _cancel_waiting(self):
+        """Whether a stop, reset or close waits: only those end a sweep; other commands wait their turn,
+        so that every picture of a sweep is made with the same weights."""
+        with self._commands.mutex:
+            return any(kind in ("stop", "reset", "close") for kind, _ in self._commands.queue)
+
+    def _next_command(self, syncs, kinds=None):
+        """The first waiting command that is not a sync (and, with ``kinds``, is one of them); syncs
+        before it are kept in ``syncs``, other commands skipped over stay queued in their order."""
+        with self._commands.mutex:
+            waiting = self._commands.queue
+            for i, (kind, argument) in enumerate(waiting):
+                if kind != "sync" and (kinds is None or kind in kinds):
+                    syncs.extend(a for k, a in list(waiting)[:i] if k == "sync")
+                    kept = [c for c in list(waiting)[:i] if c[0] != "sync"]
+                    for _ in range(i + 1):
+                        waiting.popleft()
+                    waiting.extendleft(reversed(kept))
+                    return kind, argument
+        raise RuntimeError("no command waits")
 
     def _run(self, steps):
         """Optimise, handling commands that arrive meanwhile; returns a command to handle when idle."""
@@ -364,11 +377,11 @@ class LiveSession:
         syncs = []
         try:
             result = _sweep(self.objective, self.content, self.config, style_weights, steps, False,
-                            self._command_waiting, on_picture)
+                            self._cancel_waiting, on_picture)
             self.state = "stopped" if result.cancelled else "finished"
             self._report(self.state, run_step=len(result.images), run_steps=len(style_weights), sweep=result)
             if result.cancelled:
-                kind, argument = self._next_command(syncs)
+                kind, argument = self._next_command(syncs, ("stop", "reset", "close"))
                 return None if kind == "stop" else (kind, argument)
             return None
         except Exception as err:
