@@ -55,9 +55,12 @@ _RENAMED = {"WEIGHTS_ENV_VAR": "ENV_VAR"}
 __all__ = sorted(_WHERE) + ["course", "fast_mode"]
 
 
+_MODULES = set(_EXPORTS) | {"cli", "course", "files", "memory", "optimize", "weights"}
+
+
 def __getattr__(name):
-    if name == "course":
-        return importlib.import_module(".course", __name__)
+    if name in _MODULES:  # a module of the package, e.g. ``nst.weights``
+        return importlib.import_module(f".{name}", __name__)
     if name not in _WHERE:
         raise AttributeError(f"module 'nst_helpers' has no attribute {name!r}")
     module = importlib.import_module(f".{_WHERE[name]}", __name__)

@@ -102,6 +102,7 @@ def run(argv=None):
     config.blend_for(len(styles))
     if args.mask is not None and len(styles) != 2:
         raise NSTError(f"--mask splits the picture between two style images, but {len(styles)} were given")
+    files.as_path(args.output, "output")
     image_format(args.output)
     inputs = [source_path(name, "input image") for name in images]
     if args.mask:

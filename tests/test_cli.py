@@ -16,6 +16,7 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_end_to_end_in_a_subprocess(tiny_images, tmp_path):
     out, report = tmp_path / "out.png", tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "nst_helpers", str(tiny_images["content"]),

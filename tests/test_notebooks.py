@@ -8,6 +8,8 @@ from nbclient import NotebookClient
 
 from nst_helpers import course
 
+pytestmark = pytest.mark.slow  # notebooks and the browser: run by make test and CI
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = [name for name, _ in course.NOTEBOOKS]
 

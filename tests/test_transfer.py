@@ -38,6 +38,7 @@ def test_same_seed_same_picture(model, tiny_images):
     assert not torch.equal(a.image, c.image)
 
 
+@pytest.mark.slow
 def test_long_runs_stay_finite_and_in_range(model, tiny_images):
     r = nst.stylize(tiny_images["content"], tiny_images["style0"], size=32, steps=1200, model=model,
                     progress=False, style_weight=1e7)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # notebooks and the browser: run by make test and CI
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "06_interactive_alpha_beta.ipynb"
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
