@@ -19,7 +19,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest
 
-# The performance table of benchmarks/README.md (needs a weights file; see benchmarks/README.md).
+# The performance report benchmarks/RESULTS.md (weights from --weights, $NST_VGG19_WEIGHTS or ../shared's stand-in).
 benchmark: $(VENV)/.installed
 	$(PY) -m benchmarks.run
 

@@ -20,11 +20,6 @@ def colab_url(notebook):
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
 
 
-def colab_badge(notebook):
-    """Markdown for the "Open in Colab" badge of a notebook."""
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
-
-
 def pip_spec():
     """What ``pip install`` takes to install the package from the repository (used on Colab)."""
     return f"nst_helpers @ git+https://github.com/{REPOSITORY}.git@{BRANCH}"
