@@ -7,14 +7,15 @@ whole process: interpreter start, imports, model loading and the optimisation.
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import time
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from nst_helpers.memory import peak_memory_mb
+
+    return peak_memory_mb("cpu")
 
 
 def images(size):

@@ -90,6 +90,7 @@ def run(argv=None):
     from .devices import resolve_device
     from .images import DEFAULT_CONTENT, DEFAULT_STYLES, image_format, save_image, source_path
     from .memory import peak_memory_mb
+    from .objective import PARTS
     from .transfer import stylize
     from .weights import weights_file
 
@@ -137,7 +138,7 @@ def run(argv=None):
             "evaluations": result.evaluations, "size": result.config["output_size"],
             "peak_memory_mb": peak_memory_mb(result.config["device"]),
             "device": result.config["device"], "stopped": result.stopped,
-            "losses": {k: losses.get(k) for k in ("content", "style", "tv", "total")},
+            "losses": {k: losses.get(k) for k in PARTS},
             "config": result.config,
         }
         files.check_output(report, inputs, True, "report")

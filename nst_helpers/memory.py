@@ -1,4 +1,5 @@
-"""How much memory a run needs, how much there is, and how much a run used.
+"""How much memory a run needs, how much there is, and how much a run used (torch is imported only
+for CUDA, so the benchmark can measure a process before torch is loaded).
 
 ``estimate_bytes`` adds up what one evaluation keeps alive: the activations of every VGG19 module up
 to the deepest layer used (kept for the backward pass, and their gradients), the Gram matrices, and
@@ -8,8 +9,6 @@ L-BFGS's curvature history (two vectors the size of the picture per remembered s
 
 import os
 import sys
-
-import torch
 
 from .errors import NSTError
 from .layers import LAYERS, layer_info
@@ -34,6 +33,8 @@ def estimate_bytes(height, width, layers, styles=1, lbfgs_history=100):
 def available_bytes(device):
     """Memory free for a run on ``device``, or ``None`` if it cannot be told."""
     if device.type == "cuda":
+        import torch
+
         free, _ = torch.cuda.mem_get_info(device)
         return free
     try:
@@ -49,9 +50,9 @@ def available_bytes(device):
         return None
 
 
-def check_memory(height, width, layers, device, styles=1, what="this run"):
+def check_memory(height, width, layers, device, styles=1, lbfgs_history=100, what="this run"):
     """An ``NSTError`` if ``what`` would need more memory than ``device`` has free."""
-    need = estimate_bytes(height, width, layers, styles)
+    need = estimate_bytes(height, width, layers, styles, lbfgs_history)
     have = available_bytes(device)
     if have is not None and need > have:
         raise NSTError(f"{what} at {width}x{height} px needs about {need / 2**30:.1f} GB of memory but "
@@ -62,6 +63,8 @@ def check_memory(height, width, layers, device, styles=1, what="this run"):
 def peak_memory_mb(device):
     """Peak memory of this process so far: the GPU's allocator on CUDA, the resident size otherwise."""
     if str(device).startswith("cuda"):
+        import torch
+
         return torch.cuda.max_memory_allocated() / 2**20
     try:
         import resource

@@ -127,7 +127,7 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
     for s in style_ts:
         check_image_size(s, config.style_layers, "a style image")
     plan = _plan(config, content_t)
-    check_memory(*content_t.shape[-2:], _layers(config), dev, styles=len(styles))
+    check_memory(*content_t.shape[-2:], _layers(config), dev, styles=len(styles), lbfgs_history=min(100, plan[-1][1]))
     masks = None
     if mask is not None:
         m = load_image(mask, size=tuple(content_t.shape[-2:]), device=dev, what="mask image").mean(1, keepdim=True)

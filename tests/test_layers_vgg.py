@@ -54,14 +54,18 @@ def test_extractor_returns_untouched_conv_outputs(model):
 
 
 def test_extractor_stops_after_deepest_requested_layer(model):
+    # ReLUs run as torch.nn.functional.relu (not through their modules), so hooks see the convolutions
+    # and poolings: exactly those up to conv_4 must have run, in order, and nothing after.
     called = []
-    hooks = [m.register_forward_hook(lambda m, i, o, k=k: called.append(k)) for k, m in enumerate(model.features)]
+    hooks = [m.register_forward_hook(lambda m, i, o, k=k: called.append(k)) for k, m in enumerate(model.features)
+             if not isinstance(m, torch.nn.ReLU)]
     try:
-        model(torch.rand(1, 3, 32, 32), ["conv_4"])
+        out = model(torch.rand(1, 3, 32, 32), ["conv_4", "relu_3"])
     finally:
         for h in hooks:
             h.remove()
-    assert max(called) == nst.layer_index("conv_4") == 7
+    assert called == [0, 2, 4, 5, 7] and nst.layer_index("conv_4") == 7
+    assert set(out) == {"conv_4", "relu_3"} and (out["relu_3"] >= 0).all()
 
 
 def test_normalisation_is_inside_the_model(model):
