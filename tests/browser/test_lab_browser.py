@@ -138,7 +138,7 @@ def test_lab_sliders_move_the_preview_in_jupyterlab(jupyterlab, tmp_path):
                 return imgs.length && imgs[0].src !== {before!r};
             }}""", timeout=60_000)
             page.wait_for_function("""() => [...document.querySelectorAll('.jp-OutputArea .widget-html-content')]
-                .some(e => e.textContent.includes('stopped'))""", timeout=60_000)
+                .some(e => e.textContent.includes('finished'))""", timeout=60_000)  # a completed run says so
             # The loss plot appears once the run has a history (the second image of the laboratory).
             page.wait_for_function("""() => {
                 const imgs = [...document.querySelectorAll('.jp-OutputArea .widget-image')];
