@@ -98,16 +98,22 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(tmp_path
     assert (tmp_path / ".out.png.tmp").read_bytes().startswith(b"a user's file")
 
 
-@pytest.mark.slow
-def test_sigterm_during_a_run_saves_the_best_picture_and_removes_temporaries(tiny_images, tmp_path):
-    out = tmp_path / "o.png"
+def _signal_a_long_run(tiny_images, out, signum):
+    """Start a practically endless run in a subprocess, send it ``signum`` after 8 s; (exit code, stderr)."""
     proc = subprocess.Popen([sys.executable, "-m", "nst_helpers", str(tiny_images["content"]),
                              str(tiny_images["style0"]), "-o", str(out), "--weights", "random", "--size", "32",
                              "--steps", "100000", "--quiet"], stderr=subprocess.PIPE, text=True)
     time.sleep(8)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    return proc.returncode, err
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_run_saves_the_best_picture_and_removes_temporaries(tiny_images, tmp_path):
+    out = tmp_path / "o.png"
+    code, err = _signal_a_long_run(tiny_images, out, signal.SIGTERM)
+    assert code == 143, err
     assert "Traceback" not in err and Image.open(out).size == (32, 27)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
@@ -227,13 +233,8 @@ def test_weights_files_with_non_finite_values_are_refused(tmp_path, poison):
 @pytest.mark.slow
 def test_ctrl_c_during_the_run_saves_and_exits_130(tiny_images, tmp_path):
     out = tmp_path / "o.png"
-    proc = subprocess.Popen([sys.executable, "-m", "nst_helpers", str(tiny_images["content"]),
-                             str(tiny_images["style0"]), "-o", str(out), "--weights", "random", "--size", "32",
-                             "--steps", "100000", "--quiet"], stderr=subprocess.PIPE, text=True)
-    time.sleep(8)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err
+    code, err = _signal_a_long_run(tiny_images, out, signal.SIGINT)
+    assert code == 130 and "Traceback" not in err
     assert "saved the best picture" in err and out.exists()
 
 
