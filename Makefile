@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test benchmark notebooks-strip
+.PHONY: demo test test-ipywidgets7 benchmark notebooks-strip
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,9 +15,21 @@ demo: $(VENV)/.installed
 	mkdir -p outputs
 	$(PY) -m nst_helpers --force -o outputs/demo.png --report outputs/demo.json
 
-# Unit tests, every notebook in fast mode, and the browser test of the laboratory.
-test: $(VENV)/.installed
+# ipywidgets 7 (what Colab ships) beside the venv's 8, for a second run of the laboratory's tests.
+IPYWIDGETS7 := .cache/ipywidgets7
+$(IPYWIDGETS7)/.installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target $(IPYWIDGETS7) \
+		"ipywidgets>=7.7,<8" "widgetsnbextension>=3.6,<4" "jupyterlab_widgets>=1,<3" ipython_genutils
+	touch $@
+
+# Unit tests, every notebook in fast mode, the browser tests of the laboratory, then the
+# laboratory's tests again with ipywidgets 7.
+test: $(VENV)/.installed $(IPYWIDGETS7)/.installed
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-ipywidgets7
+
+test-ipywidgets7: $(IPYWIDGETS7)/.installed
+	NST_EXPECT_IPYWIDGETS=7 PYTHONPATH=$(IPYWIDGETS7) $(PY) -m pytest -q -p no:cacheprovider tests/test_lab.py
 
 # The performance report benchmarks/RESULTS.md (weights from --weights, $NST_VGG19_WEIGHTS or ../shared's stand-in).
 benchmark: $(VENV)/.installed

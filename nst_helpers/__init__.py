@@ -18,6 +18,7 @@ color              colour preservation (luminance, histogram)
 transfer           ``stylize``
 reconstruct        content and style reconstructions (the paper's Fig. 1)
 plotting           image grids, loss curves, Gram heatmaps
+live               a style transfer run by a worker thread that takes commands; the beta sweep
 lab                the interactive alpha/beta laboratory (ipywidgets)
 cli                ``python -m nst_helpers``
 =================  ==============================================================
@@ -39,7 +40,8 @@ _EXPORTS = {
     "errors": ["NSTError"],
     "images": ["EXAMPLES", "example_path", "load_image", "open_image", "pil_to_tensor", "quantize", "resize",
                "save_image", "to_pil"],
-    "lab": ["Lab", "LiveSession", "beta_sweep"],
+    "lab": ["Lab"],
+    "live": ["LiveSession", "SweepResult", "beta_sweep"],
     "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "tutorial_name"],
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],

@@ -110,11 +110,13 @@ def _new_file_mode(path):
         return 0o666 & ~umask
 
 
-def atomic_write(path, write):
+def atomic_write(path, write, replace=True):
     """Call ``write(binary_file)`` on a temporary file beside ``path``, then put it in ``path``'s place.
 
     The temporary name is unique (``tempfile.mkstemp``), never a fixed name that could be a user's
     file. On any exception, KeyboardInterrupt included, it is removed and ``path`` is untouched.
+    With ``replace=False`` a file that appeared at ``path`` meanwhile is never replaced (an
+    ``NSTError``): the finished file is linked into place, which fails if the name is taken.
     """
     path = as_path(path)
     folder = path.parent
@@ -127,7 +129,10 @@ def atomic_write(path, write):
         with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.chmod(tmp, _new_file_mode(path))  # mkstemp makes 0600; give the file the mode a new one would have
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -135,6 +140,32 @@ def atomic_write(path, write):
             pass
         raise
     return path
+
+
+def _link_new(tmp, path):
+    """Give the finished temporary file the name ``path`` only if no file has it."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise NSTError(f"{_short(path)} appeared while it was being written: nothing was replaced; choose "
+                       f"another name") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if exists(path):
+            raise NSTError(f"{_short(path)} already exists: nothing was replaced; choose another name") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+def free_path(path):
+    """``path`` if no file has that name, else the first free ``NAME-2.EXT``, ``NAME-3.EXT``, ..."""
+    path = as_path(path)
+    n = 1
+    candidate = path
+    while exists(candidate) or is_dir(candidate):
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 def write_text(path, text):

@@ -253,4 +253,4 @@ def save_image(image, path, overwrite=True, protect=()):
     if img.width > MAX_SIZE * 4 or img.height > MAX_SIZE * 4:
         raise NSTError(f"picture of {img.width}x{img.height} px is too large to save: resize it first")
     options = {"quality": 95} if fmt == "JPEG" else {}
-    return files.atomic_write(path, lambda fh: img.save(fh, format=fmt, **options))
+    return files.atomic_write(path, lambda fh: img.save(fh, format=fmt, **options), replace=overwrite)

@@ -1,404 +1,110 @@
-"""The alpha/beta laboratory: live sliders over a running style transfer, and a beta sweep.
+"""The alpha/beta laboratory: ipywidgets controls over a ``LiveSession`` (see ``live``), for a lecture.
 
-Three layers, each usable without the one above it:
+Only core widgets and a few CSS rules scoped to the laboratory, so it works with ipywidgets 7 and 8,
+in JupyterLab, Notebook 7 and Colab. The layout wraps: on a narrow screen (a projector at 1024 px
+with the file browser open) the preview comes first and the controls below it.
 
-* ``LiveSession``: one worker thread per session owns the optimisation state (the picture, the
-  objective, the history). Everything else talks to it through a queue of commands (new weights,
-  run, stop, reset, sweep, close), handled in the order they were sent, so no command is lost and no
-  two optimisations ever run at once. The worker reports ``Update`` values; the caller applies them.
-  New weights sent while it runs are used from the next step on, carrying on from the current picture
-  with a fresh L-BFGS (its curvature history belongs to the old objective).
-* ``beta_sweep``: one picture per style weight, each optimised on its own from the photo, so each is
-  exactly what a separate ``stylize`` run with that weight gives.
-* ``Lab``: ipywidgets controls (only core widgets, so JupyterLab, Notebook 7 and Colab all work)
-  that send commands to a ``LiveSession`` and show its updates.
+What a person sees is driven by the session's ``Update`` reports: one state (idle, running,
+finished, stopped, sweeping, error), a progress bar for the current run or sweep with steps per
+second and time left, a caption saying which picture is shown, and a plot of the *unweighted*
+content and style losses, updated during a run, with a dashed line where the weights changed.
 """
 
 import io
-import itertools
-import queue
-import threading
+import math
 import time
-from dataclasses import dataclass, field
 
 import torch
 
 from .config import make_config
-from .devices import default_size
 from .errors import NSTError
-from .images import as_image_list, to_pil
-from .layers import check_image_size
+from .files import free_path
+from .images import EXAMPLES, as_image_list, load_image, save_image, to_pil
+from .live import LiveSession, SweepResult
 from .losses import normalize_blend
-from .checks import check_weight
-from .objective import PARTS, build_objective
-from .optimize import initial_image, optimize_image
-from .transfer import prepare_images
+from .transfer import input_files
 
-#: Session states, as ``Update.state`` reports them.
-STATES = ("idle", "running", "finished", "stopped", "sweeping", "error", "closed")
+#: The default sweep: the current beta times 10 to these powers.
+SWEEP_DECADES = (-2, -1, 0, 1, 2)
 
+#: Larger type than Jupyter's 13 px, for a projector; scoped to the laboratory's own widgets.
+_CSS = """<style>
+.nst-lab { --jp-widgets-font-size: 15px; --jp-widgets-inline-height: 32px; font-size: 15px; }
+.nst-lab .widget-label, .nst-lab .widget-readout, .nst-lab .widget-html-content, .nst-lab button,
+.nst-lab input, .nst-lab .widget-label-basic { font-size: 15px; }
+.nst-lab .nst-title { font-size: 18px; font-weight: 600; }
+.nst-lab .nst-state { font-weight: 600; }
+.nst-lab .nst-busy { background: #fff3cd; color: #5c4400; padding: 2px 8px; border-radius: 4px; }
+.nst-lab .nst-small { font-size: 13px; }
+</style>"""
 
-def _prepare(content, styles, model, config):
-    """The content and style tensors of a session, checked against the configuration's layers."""
-    device = next(model.parameters()).device
-    size = config.size or default_size(device)
-    content_t, style_ts = prepare_images(content, as_image_list(styles), size, config.style_scale, device)
-    check_image_size(content_t, config.content_layers + config.style_layers, "the content image")
-    return content_t, style_ts
+#: Notebook 7 binds the arrow keys to moving between cells (for any focused element in a notebook in
+#: command mode), and its handler runs before a focused slider sees the key. Lumino (JupyterLab,
+#: Notebook 7) skips its shortcuts for a key pressed on an element marked ``data-lm-suppress-shortcuts``:
+#: mark the laboratory's focusable elements so (elsewhere, e.g. Colab, the mark does nothing).
+_KEYS_JS = """
+(function () {
+  const focusable = ['[tabindex]', 'input', 'button', 'select', 'textarea']
+    .map(s => `.nst-lab ${s}:not([data-lm-suppress-shortcuts])`).join(', ');
+  const mark = () => document.querySelectorAll(focusable)
+    .forEach(e => e.setAttribute('data-lm-suppress-shortcuts', 'true'));
+  mark();
+  if (!window.__nstLabKeys) {
+    window.__nstLabKeys = new MutationObserver(mark);
+    window.__nstLabKeys.observe(document.body, {childList: true, subtree: true});
+  }
+})();
+"""
 
-
-@dataclass
-class SweepResult:
-    """One stylised picture per style weight, with its weighted losses; ``cancelled`` if stopped early
-    (then ``images`` holds the pictures finished before)."""
-
-    style_weights: list
-    images: list
-    losses: list
-    seconds: float
-    cancelled: bool = False
-
-
-def beta_sweep(content, styles, model, style_weights=(1e3, 1e4, 1e5, 1e6, 1e7), config="seed", steps=150,
-               progress=True, should_stop=None, on_picture=None, **overrides):
-    """Optimise one picture per style weight, each from the photo on its own; returns a ``SweepResult``.
-
-    Picture i is exactly ``stylize(content, styles, config, style_weight=style_weights[i], steps=steps)``
-    with the same model. ``on_picture(i, image, losses)`` after each; ``should_stop()`` cancels.
-    """
-    style_weights = [check_weight(w, "each style weight") for w in style_weights]
-    if not style_weights:
-        raise NSTError("give at least one style weight to sweep")
-    config = make_config(config, **overrides)
-    content_t, style_ts = _prepare(content, styles, model, config)
-    objective = build_objective(model, content_t, style_ts, config)
-    return _sweep(objective, content_t, config, style_weights, steps, progress, should_stop, on_picture)
+_STATE_COLOURS = {"idle": "#555", "running": "#1565c0", "finished": "#2e7d32", "stopped": "#8d6e00",
+                  "sweeping": "#6a1b9a", "error": "#b00020", "closed": "#555"}
 
 
-def _sweep(objective, content_t, config, style_weights, steps, progress, should_stop, on_picture):
-    images, losses, seconds, kept = [], [], 0.0, objective.style_weight
-    try:
-        for i, beta in enumerate(style_weights):
-            objective.style_weight = beta
-            result = optimize_image(objective, initial_image(config.init, content_t, config.random_seed), steps=steps,
-                                    optimizer=config.optimizer, lr=config.lr, line_search=config.line_search,
-                                    tol=config.tol, progress=progress, log_every=0, desc=f"β = {beta:.0e}",
-                                    should_stop=should_stop)
-            seconds += result.seconds
-            if result.stopped == "stop":
-                return SweepResult(style_weights[:i], images, losses, seconds, cancelled=True)
-            images.append(result.image)
-            losses.append({k: v for k, v in result.losses.items()})
-            if on_picture is not None:
-                on_picture(i, result.image, losses[-1])
-    finally:
-        objective.style_weight = kept
-    return SweepResult(style_weights, images, losses, seconds)
+def fmt(x):
+    """The laboratory's one number format: 3 significant digits, powers of ten written short (1e5, 3.2e-4)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if x == 0:
+        return "0"
+    if 0.01 <= abs(x) < 1000:
+        return f"{x:.3g}"
+    mantissa, exponent = f"{x:.2e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
 
 
-@dataclass
-class Update:
-    """What a live session reports, as plain values for a user interface to show.
-
-    state: one of ``STATES``; step: steps done since the last reset; run_step / run_steps: progress
-    of the current run; parts: the latest weighted losses; image: the current picture;
-    weights_version: how many weight changes the worker has applied; sweep: a finished (or
-    cancelled) ``SweepResult``, or the count of pictures done so far while sweeping.
-    """
-
-    session: int
-    state: str
-    step: int
-    run_step: int
-    run_steps: int
-    parts: dict
-    image: torch.Tensor
-    weights_version: int
-    seconds: float = 0.0
-    sweep: object = None
-    error: str = None
-    history: dict = field(default_factory=dict)
+def style_label(image, i=0):
+    """A readable name for an image: "Starry Night" for the bundled ``starry_night``, a file's name
+    without folder or extension, or "style N" for a tensor or a PIL image."""
+    if isinstance(image, str) or hasattr(image, "__fspath__"):
+        text = str(image).replace("\\", "/").rsplit("/", 1)[-1]
+        if text not in EXAMPLES and "." in text:
+            text = text.rsplit(".", 1)[0]
+        text = text.replace("_", " ").strip() or f"style {i + 1}"
+        return text.title() if str(image) in EXAMPLES else text
+    return f"style {i + 1}"
 
 
-_session_ids = itertools.count(1)
+def mix_text(names, blend):
+    """How the style loss is shared out, after normalisation: "Starry Night 70 % · The Scream 30 %"."""
+    shares = normalize_blend(blend, len(names))
+    return " · ".join(f"{name} {100 * share:.0f} %" for name, share in zip(names, shares))
 
 
-class LiveSession:
-    """A style transfer owned by one worker thread that takes commands while it runs (see the module doc)."""
+def progress_text(done, total, seconds, unit="steps"):
+    """"120 / 300 steps · 14 steps/s · 13 s left" (rate and time left once a step has been timed)."""
+    text = f"{done} / {total} {unit}"
+    if done > 0 and seconds > 0:
+        rate = done / seconds
+        text += f" · {rate:.3g} steps/s"
+        if total > done:
+            text += f" · {math.ceil((total - done) / rate)} s left"
+    return text
 
-    def __init__(self, content, styles, model, config="seed", preview_every=5, on_update=None, **overrides):
-        self.config = make_config(config, **overrides)
-        self.content, style_ts = _prepare(content, styles, model, self.config)
-        self.objective = build_objective(model, self.content, style_ts, self.config)
-        self.id = next(_session_ids)
-        self.preview_every, self.on_update = preview_every, on_update
-        # Owned by the worker thread; read elsewhere only through updates (or after ``sync``).
-        self.image = self.content.clone()
-        self.step = 0
-        self.history = self._empty_history()
-        self.weight_changes = []  # steps at which new weights took effect
-        self.weights_version = 0
-        self.state = "idle"
-        self.error = None
-        self._parts = {}
-        self._commands = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name=f"nst-live-{self.id}", daemon=True)
-        self._thread.start()
 
-    @staticmethod
-    def _empty_history():
-        return {**{k: [] for k in PARTS}, "content_loss": [], "style_loss": []}
-
-    # -- commands: each returns at once; the worker handles them in order ------------------------
-    def set_weights(self, content_weight=None, style_weight=None, tv_weight=None, blend=None, run_steps=None):
-        """New weights, checked now (an ``NSTError`` here), used from the next step on. With
-        ``run_steps``, an idle session starts a run of that many steps and a running one restarts its
-        count (a slider released while the lab auto-runs)."""
-        new = {}
-        for key, value in (("content_weight", content_weight), ("style_weight", style_weight),
-                           ("tv_weight", tv_weight)):
-            if value is not None:
-                new[key] = check_weight(value, key.replace("_", " "))
-        if blend is not None:
-            new["blend"] = normalize_blend(blend, len(self.objective.style_terms))
-        self._send("weights", (new, run_steps))
-
-    def run(self, steps=300):
-        """Run ``steps`` steps from the current picture (a running session restarts its count)."""
-        self._send("run", int(steps))
-
-    start = run  # the name the first version used
-
-    def stop(self, wait=True, timeout=30.0):
-        """Stop the running optimisation or sweep; with ``wait``, until the worker has stopped."""
-        self._send("stop", None)
-        return self.sync(timeout) if wait else True
-
-    def reset(self, wait=True, timeout=30.0):
-        """Stop, and start over from the content image (weights are kept)."""
-        self._send("reset", None)
-        return self.sync(timeout) if wait else True
-
-    def sweep(self, style_weights, steps=100):
-        """Optimise one picture per style weight (see ``beta_sweep``) with the current content weight,
-        TV and blend; reported as an ``Update`` whose ``sweep`` is the ``SweepResult``."""
-        weights = [check_weight(w, "each style weight") for w in style_weights]
-        if not weights:
-            raise NSTError("give at least one style weight to sweep")
-        self._send("sweep", (weights, int(steps)))
-
-    def close(self, timeout=30.0):
-        """End the worker (after the commands already sent); returns whether it has ended."""
-        if self._thread.is_alive():
-            self._send("close", None)
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def sync(self, timeout=None):
-        """Wait until the worker has handled every command sent before this call (and any run they
-        started has ended). Returns False on timeout."""
-        done = threading.Event()
-        self._send("sync", done)
-        return done.wait(timeout)
-
-    wait = sync
-
-    @property
-    def running(self):
-        return self.state in ("running", "sweeping")
-
-    @property
-    def alive(self):
-        return self._thread.is_alive()
-
-    @property
-    def weights(self):
-        o = self.objective
-        return {"content_weight": o.content_weight, "style_weight": o.style_weight, "tv_weight": o.tv_weight,
-                "blend": list(o.blend)}
-
-    def _send(self, kind, argument):
-        if not self._thread.is_alive() and kind != "sync":
-            raise NSTError("this live session is closed: make a new one")
-        if not self._thread.is_alive():
-            argument.set()
-            return
-        self._commands.put((kind, argument))
-
-    # -- the worker ------------------------------------------------------------------------------
-    def _work(self):
-        try:
-            pending = None
-            while True:
-                command = pending or self._commands.get()
-                pending = self._handle(*command)
-                if pending == "close":
-                    break
-        finally:
-            self.state = "closed"
-            while not self._commands.empty():  # release anyone waiting on a sync sent after close
-                kind, argument = self._commands.get_nowait()
-                if kind == "sync":
-                    argument.set()
-
-    def _handle(self, kind, argument):
-        """Handle one command while idle. Returns the command that ended a run early (to handle next),
-        "close" to end the worker, or None."""
-        if kind == "weights":
-            new, run_steps = argument
-            self._apply(new)
-            if run_steps:
-                return self._run(run_steps)
-            self._report(self.state)
-        elif kind == "run":
-            return self._run(argument)
-        elif kind == "reset":
-            self._reset()
-        elif kind == "sweep":
-            return self._run_sweep(*argument)
-        elif kind == "sync":
-            argument.set()
-        elif kind == "close":
-            return "close"
-        # "stop" while idle: nothing runs, nothing to do
-        return None
-
-    def _apply(self, new):
-        for key, value in new.items():
-            setattr(self.objective, key, value)
-        self.weights_version += 1
-        self.weight_changes.append(self.step)
-
-    def _command_waiting(self):
-        """Whether a command other than ``sync`` waits (a sync waits for the run to end, not the reverse)."""
-        with self._commands.mutex:
-            return any(kind != "sync" for kind, _ in self._commands.queue)
-
-    def _cancel_waiting(self):
-        """Whether a stop, reset or close waits: only those end a sweep; other commands wait their turn,
-        so that every picture of a sweep is made with the same weights."""
-        with self._commands.mutex:
-            return any(kind in ("stop", "reset", "close") for kind, _ in self._commands.queue)
-
-    def _next_command(self, syncs, kinds=None):
-        """The first waiting command that is not a sync (and, with ``kinds``, is one of them); syncs
-        before it are kept in ``syncs``, other commands skipped over stay queued in their order."""
-        with self._commands.mutex:
-            waiting = self._commands.queue
-            for i, (kind, argument) in enumerate(waiting):
-                if kind != "sync" and (kinds is None or kind in kinds):
-                    syncs.extend(a for k, a in list(waiting)[:i] if k == "sync")
-                    kept = [c for c in list(waiting)[:i] if c[0] != "sync"]
-                    for _ in range(i + 1):
-                        waiting.popleft()
-                    waiting.extendleft(reversed(kept))
-                    return kind, argument
-        raise RuntimeError("no command waits")
-
-    def _run(self, steps):
-        """Optimise, handling commands that arrive meanwhile; returns a command to handle when idle."""
-        syncs = []
-        try:
-            return self._optimise(steps, syncs)
-        finally:
-            for done in syncs:
-                done.set()
-
-    def _optimise(self, steps, syncs):
-        remaining, run_step, run_steps, start = steps, 0, steps, time.perf_counter()
-        self.state, self.error = "running", None
-        while remaining > 0:
-            def preview(step, parts, image, done=run_step, started=start, total=run_steps):
-                self.image, self._parts = image, parts
-                self._report("running", run_step=done + step, run_steps=total, seconds=time.perf_counter() - started)
-
-            try:
-                result = optimize_image(self.objective, self.image, steps=remaining, optimizer=self.config.optimizer,
-                                        lr=self.config.lr, line_search=self.config.line_search,
-                                        callback=preview, callback_every=self.preview_every, progress=False,
-                                        log_every=0, should_stop=self._command_waiting)
-            except Exception as err:  # reported to the user interface; the kernel stays usable
-                self.state, self.error = "error", str(err)
-                self._report("error")
-                return None
-            self._absorb(result)
-            run_step += result.evaluations
-            remaining -= result.evaluations
-            if result.stopped == "diverged":
-                self.state, self.error = "stopped", "the loss became non-finite: lower the weights"
-                self._report("stopped", run_step=run_step, run_steps=run_steps)
-                return None
-            if result.stopped != "stop":
-                break
-            kind, argument = self._next_command(syncs)  # what made it stop
-            if kind == "weights":
-                new, restart = argument
-                self._apply(new)
-                if restart:
-                    remaining, run_step, run_steps, start = restart, 0, restart, time.perf_counter()
-            elif kind == "run":
-                remaining, run_step, run_steps, start = argument, 0, argument, time.perf_counter()
-            else:  # stop, reset, sweep, close: this run ends here
-                self.state = "stopped"
-                self._report("stopped", run_step=run_step, run_steps=run_steps, seconds=time.perf_counter() - start)
-                return None if kind == "stop" else (kind, argument)
-        self.state = "finished"
-        self._report("finished", run_step=run_step, run_steps=run_steps, seconds=time.perf_counter() - start)
-        return None
-
-    def _absorb(self, result):
-        """Add a finished stretch of optimisation to the session's picture and history."""
-        if not result.evaluations:
-            return
-        self.image, self.step = result.image, self.step + result.evaluations
-        for key in PARTS:
-            self.history[key] += result.history[key]
-        o = self.objective
-        for key, weight in (("content_loss", o.content_weight), ("style_loss", o.style_weight)):
-            name = key.split("_")[0]
-            self.history[key] += [v / weight if weight else float("nan") for v in result.history[name]]
-        self._parts = {k: v[-1] for k, v in self.history.items() if v}
-
-    def _reset(self):
-        self.image, self.step, self._parts = self.content.clone(), 0, {}
-        self.history, self.weight_changes = self._empty_history(), []
-        self.state, self.error = "idle", None
-        self._report("idle")
-
-    def _run_sweep(self, style_weights, steps):
-        self.state = "sweeping"
-        done = []
-
-        def on_picture(i, image, losses):
-            done.append(i)
-            self._report("sweeping", run_step=len(done), run_steps=len(style_weights), sweep=len(done), image=image)
-
-        self._report("sweeping", run_step=0, run_steps=len(style_weights), sweep=0)
-        syncs = []
-        try:
-            result = _sweep(self.objective, self.content, self.config, style_weights, steps, False,
-                            self._cancel_waiting, on_picture)
-            self.state = "stopped" if result.cancelled else "finished"
-            self._report(self.state, run_step=len(result.images), run_steps=len(style_weights), sweep=result)
-            if result.cancelled:
-                kind, argument = self._next_command(syncs, ("stop", "reset", "close"))
-                return None if kind == "stop" else (kind, argument)
-            return None
-        except Exception as err:
-            self.state, self.error = "error", str(err)
-            self._report("error")
-            return None
-        finally:
-            for done in syncs:
-                done.set()
-
-    def _report(self, state, run_step=0, run_steps=0, seconds=0.0, sweep=None, image=None):
-        if self.on_update is None:
-            return
-        history = {k: list(v) for k, v in self.history.items()} if state != "running" else {}
-        self.on_update(Update(self.id, state, self.step, run_step, run_steps, dict(self._parts),
-                              self.image if image is None else image, self.weights_version, seconds, sweep,
-                              self.error, history))
+def sweep_values_around(beta, decades=SWEEP_DECADES):
+    """Style weights around ``beta``: beta times 10 to each power in ``decades``."""
+    return [beta * 10.0 ** d for d in decades]
 
 
 def png_bytes(image, scale=1):
@@ -416,78 +122,186 @@ def png_bytes(image, scale=1):
 class Lab:
     """The laboratory's widgets. ``Lab(content, styles, model)`` then show ``lab.widget`` (or just ``lab``).
 
-    Sliders: content weight alpha and style weight beta (log scale, with their ratio), one blend
-    weight per style image, the total-variation weight, image size and steps. Buttons: Run, Stop,
-    Reset, and Sweep beta. A slider sends its value when released; while the session runs it changes
-    the running optimisation, and while idle (with ``auto_run``) it runs ``steps`` more steps from
-    the current picture.
+    Weights: content weight alpha and style weight beta (log scale, with their ratio), the mix of the
+    style images (one slider between two styles; one per style for more, with the effective shares
+    shown), and total variation (its left end is off). Run: size, steps, an auto-run switch (a slider
+    released while idle runs again from the current picture), Run, Stop, Reset and Save. Sweep β:
+    one picture per beta around the current one (with the current alpha, TV and mix), shown side by
+    side and by scrubbing; Stop cancels it. A slider sends its value when released, not while dragged.
     """
 
     def __init__(self, content, styles, model, size=128, steps=300, config="seed", preview_every=5,
-                 sweep_values=(1e3, 1e4, 1e5, 1e6, 1e7), sweep_steps=100, scale=3, auto_run=True):
+                 sweep_values=None, sweep_steps=100, scale=3, auto_run=True, sweep_decades=SWEEP_DECADES,
+                 save_path="lab.png", plot_every=1.0):
         import ipywidgets as W
 
         self.content, self.styles = content, as_image_list(styles)
         self.model, self.config, self.preview_every = model, make_config(config), preview_every
-        self.sweep_values, self.sweep_steps, self.scale = list(sweep_values), sweep_steps, scale
-        self.auto_run = auto_run
+        self.sweep_values = None if sweep_values is None else list(sweep_values)
+        self.sweep_decades, self.sweep_steps, self.scale = tuple(sweep_decades), sweep_steps, scale
+        self.plot_every = plot_every
+        self.names = [style_label(s, i) for i, s in enumerate(self.styles)]
+        self.inputs = tuple(input_files([content, *self.styles]))
         c = self.config
-        style = dict(description_width="110px")
-        layout = W.Layout(width="420px")
-        common = dict(style=style, layout=layout, continuous_update=False)
+        wide = W.Layout(width="100%", min_width="0")
+        slider = dict(style={"description_width": "90px"}, layout=W.Layout(flex="1 1 auto", min_width="150px"),
+                      continuous_update=False, readout=False)
+
+        def readout():
+            return W.HTML(layout=W.Layout(width="100px", flex="0 0 auto"))
+
+        def row(*children):
+            return W.HBox(list(children), layout=W.Layout(width="100%", align_items="center"))
+
+        # -- weights --
         self.alpha = W.FloatLogSlider(value=c.content_weight, base=10, min=-3, max=3, step=0.1,
-                                      description="content α", readout_format=".2e", **common)
+                                      description="content α", **slider)
         self.beta = W.FloatLogSlider(value=c.style_weight, base=10, min=0, max=9, step=0.1,
-                                     description="style β", readout_format=".2e", **common)
-        self.tv = W.FloatLogSlider(value=1e-4, base=10, min=-4, max=3, step=0.25, description="TV (smooth)",
-                                   readout_format=".1e", **common)
+                                     description="style β", **slider)
+        self.tv = W.FloatLogSlider(value=10.0 ** -5 if not c.tv_weight else c.tv_weight, base=10, min=-5, max=1,
+                                   step=0.25, description="TV smooth", **slider)
+        self.alpha_readout, self.beta_readout, self.tv_readout = readout(), readout(), readout()
         self.ratio = W.HTML()
-        self.blend = [W.FloatSlider(value=1.0 / len(self.styles), min=0.0, max=1.0, step=0.05,
-                                    description=f"blend {self._style_name(i)}", **common)
-                      for i in range(len(self.styles))]
-        self.size = W.IntSlider(value=size, min=32, max=512, step=16, description="size (px)", **common)
-        self.steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps", **common)
+        if len(self.styles) == 2:  # one slider between the two: the shares always add up to 100 %
+            self.blend = [W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="mix", **slider)]
+            self.mix = W.HTML()
+            blend_rows = [row(W.HTML(f"<b>{self.names[0]}</b>", layout=W.Layout(flex="0 0 auto")), self.blend[0],
+                              W.HTML(f"<b>{self.names[1]}</b>", layout=W.Layout(flex="0 0 auto"))), self.mix]
+        elif len(self.styles) > 2:
+            self.blend = [W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description=name[:14], **slider)
+                          for name in self.names]
+            self.mix = W.HTML()
+            blend_rows = [*[row(b) for b in self.blend], self.mix]
+        else:
+            self.blend, self.mix, blend_rows = [], W.HTML(), []
+        # -- run --
+        self.size = W.IntSlider(value=size, min=32, max=512, step=16, description="size", **slider)
+        self.steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps", **slider)
+        self.size_readout, self.steps_readout = readout(), readout()
+        self.auto_run = W.Checkbox(value=auto_run, description="run again when a slider is released", indent=False,
+                                   layout=wide)
         self.run_button = W.Button(description="Run", button_style="success", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop")
         self.reset_button = W.Button(description="Reset", icon="undo")
+        self.save_button = W.Button(description="Save", icon="save")
+        self.save_path = W.Text(value=save_path, description="save as", style={"description_width": "90px"},
+                                layout=W.Layout(flex="1 1 auto", min_width="150px"))
+        self.saved = W.HTML()
+        # -- status and pictures --
+        self.state = W.HTML()
+        self.busy = W.HTML()
+        self.caption = W.HTML()
+        self.preview = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        self.progress = W.IntProgress(value=0, min=0, max=max(1, steps), layout=W.Layout(width="100%"))
+        self.progress_info = W.HTML()
+        self.losses = W.HTML()
+        self.plot = W.Image(format="png", layout=W.Layout(display="none", max_width="100%", height="auto"))
+        # -- sweep --
         self.sweep_button = W.Button(description="Sweep β", icon="sliders")
-        self.progress = W.IntProgress(value=0, min=0, max=steps, description="step 0")
-        self.status = W.HTML()
-        self.preview = W.Image(format="png")
-        self.plot = W.Image(format="png", layout=W.Layout(display="none"))  # shown once there is a curve
-        self.sweep_slider = W.SelectionSlider(options=["(run a sweep)"], description="β sweep", style=style,
-                                              layout=layout, disabled=True)
+        self.sweep_plan = W.HTML()
+        self.sweep_slider = W.SelectionSlider(options=["–"], description="show β", disabled=True,
+                                              style={"description_width": "90px"}, continuous_update=True,
+                                              layout=W.Layout(flex="1 1 auto", min_width="150px"))
         self.sweep_info = W.HTML()
+        self.strip = W.Box(layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
+
         self.updates = 0
         self.sweep = None
         self.session = None
+        self.shown = None  # the picture in the preview (what Save saves)
+        self._showing = "live"
+        self._last_plot = 0.0
         self._build_session()
 
         for w in (self.alpha, self.beta, self.tv, *self.blend):
             w.observe(self._weights_changed, names="value")
         self.size.observe(self._size_changed, names="value")
+        self.steps.observe(lambda change: self._update_readouts(), names="value")
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.reset_button.on_click(lambda _: self.reset())
+        self.save_button.on_click(lambda _: self._save_clicked())
         self.sweep_button.on_click(lambda _: self.run_sweep())
         self.sweep_slider.observe(self._show_sweep, names="value")
-        self._update_ratio()
+        self._update_readouts()
+        self._set_state("idle")
 
-        controls = W.VBox([W.HTML("<b>Weights</b>"), self.alpha, self.beta, self.ratio, *self.blend, self.tv,
-                           W.HTML("<b>Run</b>"), self.size, self.steps,
-                           W.HBox([self.run_button, self.stop_button, self.reset_button]),
-                           self.progress, self.status,
-                           W.HTML("<b>Beta sweep</b>"), self.sweep_button, self.sweep_slider, self.sweep_info])
-        self.widget = W.HBox([controls, W.VBox([self.preview, self.plot])])
+        thumbs = W.Box([self._thumbnail(self.content, "photo"),
+                        *[self._thumbnail(s, name) for s, name in zip(self.styles, self.names)]],
+                       layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
+        title = W.HTML("<span class='nst-title'>α/β laboratory</span>")
+        picture = W.VBox([W.HBox([self.state, self.busy], layout=W.Layout(flex_flow="row wrap")), self.caption,
+                          self.preview, self.progress, self.progress_info, self.losses, self.plot],
+                         layout=W.Layout(flex="1 1 400px", min_width="280px", max_width="600px", margin="0 16px 0 0"))
+        controls = W.VBox([thumbs,
+                           W.HTML("<b>Weights</b>"), row(self.alpha, self.alpha_readout),
+                           row(self.beta, self.beta_readout), self.ratio, *blend_rows,
+                           row(self.tv, self.tv_readout),
+                           W.HTML("<b>Run</b>"), row(self.size, self.size_readout), row(self.steps, self.steps_readout),
+                           self.auto_run,
+                           W.HBox([self.run_button, self.stop_button, self.reset_button],
+                                  layout=W.Layout(flex_flow="row wrap")),
+                           row(self.save_path, self.save_button), self.saved,
+                           W.HTML("<b>Sweep β</b>"), self.sweep_plan, self.sweep_button,
+                           row(self.sweep_slider), self.sweep_info, self.strip],
+                          layout=W.Layout(flex="1 1 360px", min_width="280px", max_width="600px"))
+        self.widget = W.VBox([W.HTML(_CSS), title, W.Box([picture, controls], layout=W.Layout(
+            display="flex", flex_flow="row wrap", align_items="flex-start", width="100%"))])
+        self.widget.add_class("nst-lab")
+        # class names for a reader of the page (and the browser tests)
+        for w in (self.alpha_readout, self.beta_readout, self.tv_readout, self.size_readout, self.steps_readout,
+                  self.ratio, self.mix, self.state, self.progress_info, self.losses, self.caption, self.sweep_plan,
+                  self.sweep_info):
+            w.add_class("nst-readout")
+        for name in ("alpha", "beta", "tv", "size", "steps", "preview", "plot", "progress", "state", "caption",
+                     "losses", "busy", "strip", "saved"):
+            getattr(self, name).add_class(f"nst-{name}")
+        self._hooks = self._watch_kernel()
 
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import Javascript, display
 
         display(self.widget)
+        display(Javascript(_KEYS_JS))  # arrow keys reach the sliders in Notebook 7 too
 
-    def _style_name(self, i):
-        s = self.styles[i]
-        return str(s).rsplit("/", 1)[-1].rsplit(".", 1)[0][:12] if isinstance(s, str) else f"style {i + 1}"
+    # -- pieces ----------------------------------------------------------------------------------
+    def _thumbnail(self, image, name):
+        import ipywidgets as W
+
+        small = load_image(image, 72)
+        return W.VBox([W.Image(value=png_bytes(small), format="png", layout=W.Layout(height="72px", width="auto")),
+                       W.HTML(f"<span class='nst-small'>{name}</span>")], layout=W.Layout(margin="0 10px 6px 0"))
+
+    def _watch_kernel(self):
+        """Say in the laboratory while the kernel runs another cell: clicks wait until it ends."""
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+        except ImportError:
+            shell = None
+        if shell is None:
+            return None
+        hooks = (lambda *args: self._set_busy(True), lambda *args: self._set_busy(False))
+        shell.events.register("pre_run_cell", hooks[0])
+        shell.events.register("post_run_cell", hooks[1])
+        return shell, hooks
+
+    def _set_busy(self, busy):
+        self.busy.value = ("<span class='nst-busy'>⏳ the kernel is running another cell: buttons and sliders "
+                           "answer when it ends</span>" if busy else "")
+
+    def close(self):
+        """End the session's worker and stop watching the kernel."""
+        if self._hooks:
+            shell, (pre, post) = self._hooks
+            for name, hook in (("pre_run_cell", pre), ("post_run_cell", post)):
+                try:
+                    shell.events.unregister(name, hook)
+                except ValueError:
+                    pass
+            self._hooks = None
+        self.session.close()
 
     # -- session wiring --------------------------------------------------------------------------
     def _build_session(self):
@@ -498,12 +312,30 @@ class Lab:
                                    blend=self._blend_value(), content_weight=self.alpha.value,
                                    style_weight=self.beta.value, tv_weight=self._tv_value(),
                                    preview_every=self.preview_every, on_update=self._on_update)
-        self.progress.value, self.progress.description = 0, "step 0"
+        self._clear()
+
+    def _clear(self):
+        """Forget the numbers, plot and sweep of the previous picture (Reset, a new size)."""
+        self.progress.value, self.progress_info.value, self.losses.value = 0, "", ""
+        self._show_plot({}, [])
+        self._clear_sweep()
+        self._showing = "live"
         self._show_image(self.session.image)
-        self._show_plot({})
+        self._update_caption(0)
+
+    def _clear_sweep(self):
+        self.sweep = None
+        self.sweep_slider.options = ["–"]
+        self.sweep_slider.disabled = True
+        self.sweep_info.value = ""
+        self.strip.children = []
 
     def _blend_value(self):
-        """The blend sliders' values, or None (equal blend) while they are all at zero."""
+        """The blend as the session takes it: [1 - m, m] from the mix slider of two styles; the
+        sliders' values for more (None, an equal blend, while all are at zero)."""
+        if len(self.styles) == 2:
+            m = self.blend[0].value
+            return [1.0 - m, m]
         blend = [b.value for b in self.blend]
         return blend if sum(blend) > 0 else None
 
@@ -512,57 +344,109 @@ class Lab:
         return 0.0 if self.tv.value <= 1.001 * 10 ** self.tv.min else self.tv.value
 
     def _weights_changed(self, change=None):
-        self._update_ratio()
+        self._update_readouts()
         try:
             self.session.set_weights(content_weight=self.alpha.value, style_weight=self.beta.value,
                                      tv_weight=self._tv_value(), blend=self._blend_value(),
-                                     run_steps=self.steps.value if self.auto_run else None)
-            self.status.value = ""
+                                     run_steps=self.steps.value if self.auto_run.value else None)
         except NSTError as err:
-            self.status.value = f"<span style='color:#b00'>{err}</span>"
+            self._set_state("error", str(err))
 
     def _size_changed(self, change):
-        was_running = self.session.running
+        was_running = self.session.state == "running"
+        self._update_readouts()
         self._build_session()
+        self._set_state("idle")
         if was_running:
             self.run()
 
-    def _update_ratio(self):
-        self.ratio.value = (f"<span style='margin-left:118px'>β/α = {self.beta.value / self.alpha.value:.2e}"
-                            "</span>")
+    def _update_readouts(self):
+        self.alpha_readout.value = fmt(self.alpha.value)
+        self.beta_readout.value = fmt(self.beta.value)
+        self.tv_readout.value = "off" if self._tv_value() == 0 else fmt(self.tv.value)
+        self.size_readout.value = f"{self.size.value} px"
+        self.steps_readout.value = f"{self.steps.value}"
+        self.ratio.value = f"<span class='nst-small'>β/α = {fmt(self.beta.value / self.alpha.value)}</span>"
+        if self.blend:
+            mix = mix_text(self.names, self._blend_value() or [1] * len(self.names))
+            self.mix.value = f"<span class='nst-small'>style mix: {mix}</span>"
+        values = self._sweep_values()
+        self.sweep_plan.value = (f"<span class='nst-small'>{len(values)} pictures, β = {fmt(values[0])} … "
+                                 f"{fmt(values[-1])}, {self.sweep_steps} steps each, with the current α, TV and "
+                                 f"mix</span>")
+
+    def _sweep_values(self):
+        return self.sweep_values or sweep_values_around(self.beta.value, self.sweep_decades)
+
+    def _set_state(self, state, message=""):
+        colour = _STATE_COLOURS.get(state, "#555")
+        text = f"<span class='nst-state' style='color:{colour}'>● {state}</span>"
+        if message:
+            text += f" <span style='color:#b00020'>{message}</span>"
+        self.state.value = text
+        running, sweeping = state == "running", state == "sweeping"
+        self.run_button.disabled = running or sweeping
+        self.sweep_button.disabled = sweeping
+        self.stop_button.disabled = not (running or sweeping)
+        self.size.disabled = self.steps.disabled = sweeping
 
     def _on_update(self, update):
         if update.session != self.session.id:
             return  # a late report from a session this lab has replaced
         self.updates += 1
-        self._show_image(update.image)
+        self._set_state(update.state, update.error or "")
         if update.run_steps:
+            self.progress.value = 0  # never above the maximum, whichever order the two arrive in
             self.progress.max = update.run_steps
             self.progress.value = min(update.run_step, update.run_steps)
-        self.progress.description = f"step {update.step}"
-        parts = update.parts
-        text = ""
-        if parts:
-            text = (f"content {parts.get('content', 0):.3g} · style {parts.get('style', 0):.3g} · "
-                    f"total {parts.get('total', 0):.3g}")
-        self.status.value = f"{update.state}" + (f" · {text}" if text else "")
-        if update.error:
-            self.status.value = f"<span style='color:#b00'>error: {update.error}</span>"
+            unit = "steps of the sweep" if update.state == "sweeping" else "steps"
+            text = progress_text(update.run_step, update.run_steps, update.seconds, unit)
+            self.progress_info.value = f"<span class='nst-small'>{text}</span>"
+        if update.state == "sweeping":
+            if update.sweep:
+                self._showing = ("sweep-progress", update.sweep)
+                self._show_image(update.image)
+            self._update_caption(update.step)
+            return
+        unweighted = update.parts.get("unweighted", {})
+        if unweighted:
+            w = update.weights
+            self.losses.value = (f"<span class='nst-small'>content loss {fmt(unweighted.get('content'))} · style "
+                                 f"loss {fmt(unweighted.get('style'))} (unweighted) · using α = "
+                                 f"{fmt(w.get('content_weight'))}, β = {fmt(w.get('style_weight'))}</span>")
         if isinstance(update.sweep, SweepResult):
             self._sweep_done(update.sweep)
-        if update.history:
-            self._show_plot(update.history)
+        elif update.state != "idle" or update.step == 0:
+            self._showing = "live"
+            self._show_image(update.image)
+        self._update_caption(update.step)
+        now = time.monotonic()
+        if update.state != "running" or now - self._last_plot >= self.plot_every:
+            self._last_plot = now
+            self._show_plot(update.history, update.weight_changes)
 
-    def _show_plot(self, history):
-        if history.get("total"):
+    def _update_caption(self, step):
+        if self._showing == "live":
+            text = "the photo" if step == 0 else f"live picture, step {step}"
+        elif self._showing[0] == "sweep-progress":
+            text = f"sweep: picture {self._showing[1]} done"
+        else:
+            i = self._showing[1]
+            text = f"sweep picture {i + 1} / {len(self.sweep.images)}, β = {fmt(self.sweep.style_weights[i])}"
+        self.caption.value = f"showing: <b>{text}</b>"
+
+    def _show_plot(self, history, marks):
+        if history.get("style_loss") or history.get("content_loss"):
             from .plotting import loss_plot_png
 
-            self.plot.value = loss_plot_png(history)
+            self.plot.value = loss_plot_png(history, marks=marks, width=5.0, height=2.8, dpi=90, fontsize=11,
+                                            title="unweighted losses (dashed: weights changed)")
             self.plot.layout.display = None
         else:
             self.plot.layout.display = "none"
 
     def _show_image(self, image):
+        self.shown = image
         self.preview.value = png_bytes(image, scale=max(1, self.scale * 128 // max(image.shape[-2:])))
 
     # -- buttons ---------------------------------------------------------------------------------
@@ -571,27 +455,50 @@ class Lab:
         self.session.run(self.steps.value)
 
     def stop(self):
+        """Stop a run, or cancel a sweep (the pictures finished so far are kept)."""
         self.session.stop(wait=False)
 
     def reset(self):
+        """Back to the photo: clears the numbers, plot and sweep."""
         self.session.reset(wait=False)
+        self._clear()
+
+    def save(self, path=None):
+        """Save the picture shown, atomically, under ``path`` (default: the "save as" box); an existing
+        file is never replaced (the next free name, NAME-2.png, ... is used) nor is an input. Returns the path."""
+        target = free_path(path or self.save_path.value)
+        return save_image(self.shown, target, overwrite=False, protect=self.inputs)
+
+    def _save_clicked(self):
+        try:
+            self.saved.value = f"<span class='nst-small'>saved {self.save(self.save_path.value)}</span>"
+        except NSTError as err:
+            self.saved.value = f"<span style='color:#b00020'>{err}</span>"
 
     def run_sweep(self, wait=False, timeout=None):
-        """Optimise one picture per beta in ``sweep_values`` in the session's worker; when it is done,
-        the sweep slider scrubs through them. With ``wait``, returns the ``SweepResult``."""
-        self.session.sweep(self.sweep_values, self.sweep_steps)
+        """Optimise one picture per beta (``sweep_values``, or the current beta times 10 to each power in
+        ``sweep_decades``) in the session's worker; then they show as a strip and by scrubbing. With
+        ``wait``, returns the ``SweepResult``."""
+        self._clear_sweep()
+        self.session.sweep(self._sweep_values(), self.sweep_steps)
         if wait:
             self.session.sync(timeout)
             return self.sweep
         return None
 
     def _sweep_done(self, sweep):
+        import ipywidgets as W
+
         self.sweep = sweep
         if not sweep.images:
             return
-        labels = [f"{b:.0e}" for b in sweep.style_weights]
+        labels = [fmt(b) for b in sweep.style_weights]
         self.sweep_slider.options = labels
         self.sweep_slider.disabled = False
+        self.strip.children = [
+            W.VBox([W.Image(value=png_bytes(image), format="png", layout=W.Layout(width="84px", height="auto")),
+                    W.HTML(f"<span class='nst-small'>β = {label}</span>")], layout=W.Layout(margin="0 6px 4px 0"))
+            for image, label in zip(sweep.images, labels)]
         self.sweep_slider.value = labels[len(labels) // 2]
         self._show_sweep()
 
@@ -599,7 +506,12 @@ class Lab:
         if self.sweep is None or self.sweep_slider.disabled:
             return
         i = self.sweep_slider.index
+        self._showing = ("sweep", i)
         self._show_image(self.sweep.images[i])
         loss = self.sweep.losses[i]
-        self.sweep_info.value = (f"β = {self.sweep.style_weights[i]:.0e}: content {loss['content']:.3g}, "
-                                 f"style {loss['style']:.3g}")
+        beta = self.sweep.style_weights[i]
+        self.sweep_info.value = (f"<span class='nst-small'>β = {fmt(beta)}: content loss {fmt(loss['content_loss'])}, "
+                                 f"style loss {fmt(loss['style_loss'])} (unweighted)</span>")
+        for j, box in enumerate(self.strip.children):
+            box.layout.border = "3px solid #1565c0" if j == i else "3px solid transparent"
+        self._update_caption(self.session.step)

@@ -70,7 +70,8 @@ def plot_losses(history, title="losses", log=True, ax=None):
     return fig
 
 
-def loss_plot_png(history, keys=("content_loss", "style_loss"), marks=(), width=4.0, height=2.4, dpi=80):
+def loss_plot_png(history, keys=("content_loss", "style_loss"), marks=(), width=4.0, height=2.4, dpi=80, fontsize=8,
+                  title=None):
     """A loss plot as PNG bytes, drawn on matplotlib's Agg canvas (no pyplot state: safe from a thread)."""
     import io
 
@@ -79,7 +80,10 @@ def loss_plot_png(history, keys=("content_loss", "style_loss"), marks=(), width=
 
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
-    draw_losses(fig.add_subplot(), history, keys=keys, marks=marks, fontsize=8)
+    ax = fig.add_subplot()
+    draw_losses(ax, history, keys=keys, marks=marks, fontsize=fontsize)
+    if title:
+        ax.set_title(title, fontsize=fontsize)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

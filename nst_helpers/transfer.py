@@ -84,7 +84,7 @@ def _layers(config):
     return config.content_layers + config.style_layers
 
 
-def _file_inputs(images):
+def input_files(images):
     """The files among the images given (paths and bundled names), for ``StyleResult.inputs``."""
     out = []
     for image in images:
@@ -177,4 +177,4 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
         image = color.recombine_luminance(image, original_content)
     best_step = evaluations - result.evaluations + result.best_step
     return StyleResult(image=image, history=history, evaluations=evaluations, seconds=seconds, stopped=stopped,
-                       best_step=best_step, config=report, inputs=_file_inputs([content, *styles, mask]))
+                       best_step=best_step, config=report, inputs=input_files([content, *styles, mask]))

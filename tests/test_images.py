@@ -135,3 +135,28 @@ def test_bad_files_get_one_line_errors(tmp_path):
 def test_unknown_example_name():
     with pytest.raises(nst.NSTError, match="starry_night"):
         nst.example_path("mona_lisa")
+
+
+def test_a_save_that_must_not_replace_never_replaces_a_file_that_appears_meanwhile(tmp_path, monkeypatch):
+    from nst_helpers import files
+
+    target = tmp_path / "out.png"
+    real_link = files.os.link
+
+    def someone_else_writes_first(src, dst):
+        target.write_bytes(b"theirs")  # the name is taken between the check and the write
+        return real_link(src, dst)
+
+    monkeypatch.setattr(files.os, "link", someone_else_writes_first)
+    with pytest.raises(nst.NSTError, match="nothing was replaced"):
+        nst.save_image(torch.rand(1, 3, 8, 8), target, overwrite=False)
+    assert target.read_bytes() == b"theirs" and not list(tmp_path.glob(".*.part"))
+
+
+def test_free_path_picks_the_next_free_name(tmp_path):
+    from nst_helpers.files import free_path
+
+    assert free_path(tmp_path / "a.png") == tmp_path / "a.png"
+    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / "a-2.png").mkdir()
+    assert free_path(tmp_path / "a.png") == tmp_path / "a-3.png"

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import nst_helpers as nst
-from nst_helpers.lab import Lab, LiveSession, beta_sweep
+from nst_helpers.lab import Lab
+from nst_helpers.live import LiveSession, beta_sweep
 
 
 def _two_styles(tiny_images):
@@ -96,7 +97,7 @@ def test_one_worker_per_session_even_with_a_second_sweep(model, tiny_images):
     session.sweep([1e3, 1e6], steps=3)
     session.sweep([1e4], steps=3)  # queued behind the first, never beside it
     assert session.sync(60)
-    sweeps = [u.sweep for u in reports if isinstance(u.sweep, nst.lab.SweepResult)]
+    sweeps = [u.sweep for u in reports if isinstance(u.sweep, nst.SweepResult)]
     assert [s.style_weights for s in sweeps] == [[1e3, 1e6], [1e4]]
     assert sum(t.name.startswith(f"nst-live-{session.id}") for t in threading.enumerate()) == 1
     session.close()
@@ -130,28 +131,28 @@ def test_lab_sliders_drive_the_session(model, tiny_images):
               sweep_values=[1e3, 1e7], sweep_steps=5, auto_run=False)
     lab.beta.value = 1e7
     lab.alpha.value = 10.0
-    lab.blend[0].value = 0.0
+    lab.blend[0].value = 1.0  # two styles: one slider, all the way to the second
     assert lab.session.sync(30)
     assert lab.session.objective.style_weight == pytest.approx(1e7)
     assert lab.session.objective.content_weight == pytest.approx(10.0)
     assert lab.session.objective.blend == [0.0, 1.0]
-    assert "1.00e+06" in lab.ratio.value
+    assert "β/α = 1e6" in lab.ratio.value and "style1 100 %" in lab.mix.value and "style0 0 %" in lab.mix.value
     before = lab.preview.value
     lab.run()
     assert lab.session.sync(60)
     assert lab.updates > 0 and lab.preview.value != before
-    assert lab.progress.value == 20 == lab.progress.max and "finished" in lab.status.value
+    assert lab.progress.value == 20 == lab.progress.max and "finished" in lab.state.value
     assert bytes(lab.plot.value).startswith(b"\x89PNG") and lab.plot.layout.display is None
     old = lab.session
     lab.size.value = 48  # a new size replaces the session (and its worker) at that size
     assert lab.session.content.shape[-1] == 48 and not old.alive
     updates = lab.updates
-    lab._on_update(nst.lab.Update(old.id, "running", 99, 1, 2, {}, old.image, 0))  # a late report of the old one
+    lab._on_update(nst.live.Update(old.id, "running", 99, 1, 2, {}, old.image, 0))  # a late report of the old one
     assert lab.updates == updates
     sweep = lab.run_sweep(wait=True, timeout=60)
-    assert len(sweep.images) == 2 and lab.sweep_slider.options == ("1e+03", "1e+07")
+    assert len(sweep.images) == 2 and lab.sweep_slider.options == ("1e3", "1e7")
     shown = lab.preview.value
-    lab.sweep_slider.value = "1e+03"
+    lab.sweep_slider.value = "1e3"
     assert lab.preview.value != shown
     lab.reset()
     assert lab.session.sync(30)
@@ -168,3 +169,204 @@ def test_lab_slider_released_while_idle_runs_from_the_current_picture(model, tin
     assert lab.preview.value != before and lab.session.objective.style_weight == pytest.approx(1e8)
     assert lab.beta.continuous_update is False  # a drag sends one value, on release
     lab.session.close()
+
+
+# -- what the laboratory shows ---------------------------------------------------------------------
+
+def test_one_number_format_and_readable_names():
+    from nst_helpers.lab import fmt, mix_text, progress_text, style_label, sweep_values_around
+
+    assert [fmt(x) for x in (1e5, 31622.7766, 1.0, 0.5, 123.456, 1e-4, 3.2e-4, 0.0, 1500.0)] == [
+        "1e5", "3.16e4", "1", "0.5", "123", "1e-4", "3.2e-4", "0", "1.5e3"]
+    assert style_label("starry_night") == "Starry Night" and style_label("the_scream") == "The Scream"
+    assert style_label("/photos/my_dog.jpg") == "my dog" and style_label(torch.zeros(1, 3, 8, 8), 1) == "style 2"
+    # shares after normalisation: 1.0 and 0.5 is a 2/3 : 1/3 mix, and the text says so
+    assert mix_text(["Starry Night", "The Scream"], [1.0, 0.5]) == "Starry Night 67 % · The Scream 33 %"
+    assert progress_text(120, 300, 10.0) == "120 / 300 steps · 12 steps/s · 15 s left"
+    assert progress_text(0, 300, 0.0) == "0 / 300 steps"
+    assert sweep_values_around(1e5) == pytest.approx([1e3, 1e4, 1e5, 1e6, 1e7])
+
+
+def test_tv_slider_left_end_reads_off_and_means_off(model, tiny_images):
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=10, auto_run=False)
+    try:
+        assert lab.tv_readout.value == "off" and lab.session.objective.tv_weight == 0.0
+        lab.tv.value = 0.1
+        assert lab.session.sync(30)
+        assert lab.tv_readout.value == "0.1" and lab.session.objective.tv_weight == pytest.approx(0.1)
+        lab.tv.value = 10.0 ** lab.tv.min
+        assert lab.session.sync(30)
+        assert lab.tv_readout.value == "off" and lab.session.objective.tv_weight == 0.0
+        assert lab.blend == [] and lab.mix.value == ""  # one style: nothing to mix
+    finally:
+        lab.close()
+
+
+def test_three_styles_show_their_effective_shares(model, tiny_images):
+    styles = [tiny_images["style0"], tiny_images["style1"], tiny_images["style0"]]
+    lab = Lab(tiny_images["content"], styles, model, size=32, steps=10, auto_run=False)
+    try:
+        lab.blend[0].value, lab.blend[1].value, lab.blend[2].value = 1.0, 0.5, 0.5
+        assert lab.session.sync(30)
+        assert lab.session.objective.blend == pytest.approx([0.5, 0.25, 0.25])
+        assert "style0 50 %" in lab.mix.value and "style1 25 %" in lab.mix.value
+    finally:
+        lab.close()
+
+
+def test_progress_never_exceeds_its_maximum_and_the_plot_moves_during_a_run(model, tiny_images):
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=40, preview_every=2,
+              auto_run=True, plot_every=0.0)
+    seen, plots_while_running = [], []
+    lab.progress.observe(lambda change: seen.append((lab.progress.value, lab.progress.max)), names=["value", "max"])
+    lab.plot.observe(lambda change: plots_while_running.append(lab.session.state == "running"), names="value")
+    try:
+        lab.run()
+        lab.steps.value = 10
+        lab.beta.value = 1e7  # released while running: restarts the count with 10 steps (a smaller maximum)
+        assert lab.session.sync(60)
+        assert seen and all(v <= m for v, m in seen)
+        assert lab.progress.value == lab.progress.max == 10 and "finished" in lab.state.value
+        assert any(plots_while_running)
+        assert "steps/s" in lab.progress_info.value and "β = 1e7" in lab.losses.value
+        assert lab.session.weight_changes and "live picture" in lab.caption.value
+    finally:
+        lab.close()
+
+
+def test_reset_and_a_new_size_clear_numbers_plot_and_sweep(model, tiny_images):
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=5, sweep_steps=2,
+              sweep_decades=(-1, 1), auto_run=False)
+    try:
+        lab.run()
+        assert lab.session.sync(60)
+        lab.run_sweep(wait=True, timeout=60)
+        assert lab.sweep is not None and len(lab.strip.children) == 2 and lab.plot.layout.display is None
+        assert "sweep picture" in lab.caption.value
+        lab.reset()
+        assert lab.session.sync(30)
+        assert lab.sweep is None and lab.strip.children == () and lab.sweep_slider.disabled
+        assert lab.plot.layout.display == "none" and lab.losses.value == "" and lab.progress.value == 0
+        assert "the photo" in lab.caption.value
+        lab.run_sweep(wait=True, timeout=60)
+        lab.size.value = 48
+        assert lab.sweep is None and lab.strip.children == () and "the photo" in lab.caption.value
+    finally:
+        lab.close()
+
+
+def test_sweep_is_around_the_current_beta_shows_progress_disables_run_and_can_be_cancelled(model, tiny_images):
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=5, sweep_steps=30,
+              preview_every=1, auto_run=False)
+    entered, release = threading.Event(), threading.Event()
+    states = []
+    show = lab._on_update
+
+    def gated(update):
+        show(update)
+        if update.state == "sweeping":
+            states.append((update.run_step, update.run_steps, lab.run_button.disabled, lab.sweep_button.disabled,
+                           lab.stop_button.disabled))
+            if update.run_step >= 2 and not entered.is_set():
+                entered.set()
+                assert release.wait(30)
+
+    lab.session.on_update = gated
+    try:
+        lab.alpha.value, lab.beta.value = 3.0, 1e4
+        assert lab.session.sync(30)
+        assert "β = 100 … 1e6" in lab.sweep_plan.value
+        lab.run_sweep()
+        assert entered.wait(60)
+        lab.stop()  # cancels the sweep
+        release.set()
+        assert lab.session.sync(60)
+        assert lab.sweep.cancelled and lab.sweep.style_weights == [] and "stopped" in lab.state.value
+        assert states[-1][:2] == (2, 150)  # progress across all five pictures
+        assert all(run and sweep and not stop for _, _, run, sweep, stop in states)  # Run and Sweep off; Stop on
+        assert not lab.run_button.disabled and not lab.sweep_button.disabled and lab.stop_button.disabled
+        lab.sweep_steps = 2
+        sweep = lab.run_sweep(wait=True, timeout=60)
+        assert sweep.style_weights == pytest.approx([1e2, 1e3, 1e4, 1e5, 1e6])
+        assert lab.session.objective.content_weight == 3.0  # the sweep used the current alpha
+        assert sweep.losses[0]["content_loss"] == pytest.approx(sweep.losses[0]["content"] / 3.0)
+        assert sweep.losses[0]["style_loss"] > sweep.losses[-1]["style_loss"]
+    finally:
+        lab.close()
+
+
+def test_save_writes_the_shown_picture_and_never_replaces_a_file(model, tiny_images, tmp_path):
+    from PIL import Image
+
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=3, auto_run=False)
+    try:
+        lab.run()
+        assert lab.session.sync(60)
+        mine = tmp_path / "mine.png"
+        mine.write_bytes(b"a user's file")
+        saved = lab.save(mine)
+        assert saved == tmp_path / "mine-2.png" and mine.read_bytes() == b"a user's file"
+        assert Image.open(saved).size == tuple(lab.shown.shape[-1:-3:-1])
+        assert lab.save(mine) == tmp_path / "mine-3.png"
+        with pytest.raises(nst.NSTError):
+            lab.save(tmp_path / "no" / "folder.png")
+        lab.save_path.value = str(tmp_path / "no" / "folder.png")
+        lab._save_clicked()
+        assert "does not exist" in lab.saved.value
+        before = tiny_images["content"].read_bytes()
+        assert lab.save(tiny_images["content"]) == tmp_path / "content-2.png"  # the photo's name: the next free one
+        assert tiny_images["content"].read_bytes() == before
+        assert not list(tmp_path.glob(".*.part"))
+    finally:
+        lab.close()
+
+
+def test_the_lab_says_when_the_kernel_is_busy_with_another_cell(model, tiny_images, monkeypatch):
+    from IPython.core.events import EventManager, available_events
+
+    class Shell:
+        events = EventManager(None, available_events)
+
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell)
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=3, auto_run=False)
+    try:
+        assert lab.busy.value == ""
+        Shell.events.trigger("pre_run_cell", None)
+        assert "running another cell" in lab.busy.value
+        Shell.events.trigger("post_run_cell", None)
+        assert lab.busy.value == ""
+    finally:
+        lab.close()
+    Shell.events.trigger("pre_run_cell", None)
+    assert lab.busy.value == ""  # a closed laboratory stops listening
+
+
+def test_the_ipywidgets_under_test_is_the_one_asked_for():
+    # make test runs this file twice: with the ipywidgets 8 of .venv, and with 7.x (what Colab ships)
+    import os
+
+    import ipywidgets
+
+    wanted = os.environ.get("NST_EXPECT_IPYWIDGETS")
+    major = int(ipywidgets.__version__.split(".")[0])
+    assert major == int(wanted) if wanted else major >= 7
+
+
+def test_the_requirements_admit_what_colab_ships():
+    # Colab's install cell must not replace Colab's own packages: pip upgrades only what a requirement
+    # refuses, so every lower bound must admit what Colab ships. ipywidgets 7.7.1 is Colab's pin since
+    # 2022 (googlecolab/colabtools#3020: 8.x widgets did not show); the rest are a 2024 runtime's
+    # versions (newer runtimes satisfy lower bounds all the more).
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    colab = {"torch": "2.5.1", "torchvision": "0.20.1", "pillow": "11.0.0", "numpy": "1.26.4",
+             "matplotlib": "3.8.0", "ipywidgets": "7.7.1", "tqdm": "4.66.6"}
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    for line in project["dependencies"]:
+        req = Requirement(line)
+        assert req.specifier.contains(colab[req.name.lower()]), f"{line} would replace Colab's {colab[req.name.lower()]}"
