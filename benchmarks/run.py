@@ -64,6 +64,24 @@ def highres(args):
     return result
 
 
+def browser(args):
+    """The laboratory in Chromium at notebook 6's CPU defaults (the browser test with NST_BROWSER_FAST=0):
+    Run-to-preview and release-to-preview latency in JupyterLab and in Notebook 7; screenshots kept."""
+    shots = ROOT / "benchmarks" / "results" / "lab"
+    shots.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "NST_BROWSER_FAST": "0", "NST_VGG19_WEIGHTS": str(args.weights),
+           "NST_SCREENSHOT_DIR": str(shots), "NST_REQUIRE_BROWSER": "1"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/browser"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"the browser measurement failed:\n{proc.stdout[-3000:]}")
+    result = {p.name.split("_")[0]: json.loads(p.read_text()) for p in sorted(shots.glob("*_latency.json"))}
+    for value in result.values():
+        value["date"] = datetime.date.today().isoformat()
+    print(f"  browser: {result}", flush=True)
+    return result
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -84,16 +102,17 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     p.add_argument("--highres", type=int, default=1024, help="long side of the coarse-to-fine run (0: skip)")
-    p.add_argument("--only", choices=["all", "highres"], default="all",
-                   help="highres: measure only the high-resolution run and update results/latest.json")
+    p.add_argument("--only", choices=["all", "highres", "browser"], default="all",
+                   help="highres / browser: measure only the high-resolution run / the laboratory in Chromium, "
+                        "and update results/latest.json")
     p.add_argument("--from-json", help="rewrite the report from a saved results/latest.json without measuring")
     args = p.parse_args(argv)
-    if args.from_json or args.only == "highres":
+    if args.from_json or args.only in ("highres", "browser"):
         saved = Path(args.from_json or ROOT / "benchmarks" / "results" / "latest.json")
         r = json.loads(saved.read_text())
         r["sizes"] = {int(k): v for k, v in r["sizes"].items()}
-        if args.only == "highres":
-            r["highres"] = highres(args)
+        if args.only in ("highres", "browser"):
+            r[args.only] = highres(args) if args.only == "highres" else browser(args)
             saved.write_text(json.dumps(r, indent=2))
         Path(args.out).write_text(report(r, args))
         print(f"wrote {args.out}")
@@ -116,6 +135,7 @@ def main(argv=None):
     r["latency"] = child("latency", args.weights, size=128, repeats=10)
     if args.highres:
         r["highres"] = highres(args)
+    r["browser"] = browser(args)
     (out_dir / "latest.json").write_text(json.dumps(r, indent=2))
     Path(args.out).write_text(report(r, args))
     print(f"wrote {args.out}")
@@ -215,6 +235,17 @@ def report(r, args):
     lines += ["", f"Laboratory (live mode, 128 px): the first preview made with new weights appears "
               f"{lat['median_seconds']:.2f} s after a slider change (median of {lat['repeats']}, worst "
               f"{lat['max_seconds']:.2f} s; target <= 1 s): {check(lat['max_seconds'] <= 1.0)}.", ""]
+    names = {"lab": "JupyterLab (file browser open)", "notebook": "Notebook 7"}
+    if r.get("browser"):
+        when = next(iter(r["browser"].values())).get("date", r["date"])
+        lines += [f"In a real browser (measured {when} with `{r['weights']}`; headless Chromium at 1024x768, notebook 6 "
+                  "at its CPU defaults, 128 px, 300 steps per run; `tests/browser`, screenshots in `results/lab/`): time from a click on Run, and "
+                  "from a key released on the α slider while idle (auto-run), to the next preview on screen.", "",
+                  "| interface | Run to preview s | release to preview s (each try) |", "| --- | ---: | --- |"]
+        for key, b in r["browser"].items():
+            lines.append(f"| {names.get(key, key)} | {b['run_click_to_preview_s']:.2f} | "
+                         f"{', '.join(f'{x:.2f}' for x in b['release_to_preview_s'])} |")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -32,9 +32,10 @@ _CSS = """<style>
 .nst-lab { --jp-widgets-font-size: 15px; --jp-widgets-inline-height: 32px; font-size: 15px; }
 .nst-lab .widget-label, .nst-lab .widget-readout, .nst-lab .widget-html-content, .nst-lab button,
 .nst-lab input, .nst-lab .widget-label-basic { font-size: 15px; }
+.nst-lab .widget-html-content { line-height: 1.35; }
 .nst-lab .nst-title { font-size: 18px; font-weight: 600; }
 .nst-lab .nst-state { font-weight: 600; }
-.nst-lab .nst-busy { background: #fff3cd; color: #5c4400; padding: 2px 8px; border-radius: 4px; }
+.nst-lab .nst-busy-note { background: #fff3cd; color: #5c4400; padding: 2px 8px; border-radius: 4px; }
 .nst-lab .nst-small { font-size: 13px; }
 </style>"""
 
@@ -288,7 +289,7 @@ class Lab:
         return shell, hooks
 
     def _set_busy(self, busy):
-        self.busy.value = ("<span class='nst-busy'>⏳ the kernel is running another cell: buttons and sliders "
+        self.busy.value = ("<span class='nst-busy-note'>⏳ the kernel is running another cell: buttons and sliders "
                            "answer when it ends</span>" if busy else "")
 
     def close(self):
@@ -319,12 +320,12 @@ class Lab:
         self.progress.value, self.progress_info.value, self.losses.value = 0, "", ""
         self._show_plot({}, [])
         self._clear_sweep()
-        self._showing = "live"
         self._show_image(self.session.image)
         self._update_caption(0)
 
     def _clear_sweep(self):
         self.sweep = None
+        self._showing = "live"
         self.sweep_slider.options = ["–"]
         self.sweep_slider.disabled = True
         self.sweep_info.value = ""
@@ -379,16 +380,16 @@ class Lab:
         return self.sweep_values or sweep_values_around(self.beta.value, self.sweep_decades)
 
     def _set_state(self, state, message=""):
+        running, sweeping = state == "running", state == "sweeping"
+        self.run_button.disabled = running or sweeping  # buttons first: when the state shows, they match it
+        self.sweep_button.disabled = sweeping
+        self.stop_button.disabled = not (running or sweeping)
+        self.size.disabled = self.steps.disabled = sweeping
         colour = _STATE_COLOURS.get(state, "#555")
         text = f"<span class='nst-state' style='color:{colour}'>● {state}</span>"
         if message:
             text += f" <span style='color:#b00020'>{message}</span>"
         self.state.value = text
-        running, sweeping = state == "running", state == "sweeping"
-        self.run_button.disabled = running or sweeping
-        self.sweep_button.disabled = sweeping
-        self.stop_button.disabled = not (running or sweeping)
-        self.size.disabled = self.steps.disabled = sweeping
 
     def _on_update(self, update):
         if update.session != self.session.id:
@@ -428,7 +429,7 @@ class Lab:
     def _update_caption(self, step):
         if self._showing == "live":
             text = "the photo" if step == 0 else f"live picture, step {step}"
-        elif self._showing[0] == "sweep-progress":
+        elif self._showing[0] == "sweep-progress" or self.sweep is None:
             text = f"sweep: picture {self._showing[1]} done"
         else:
             i = self._showing[1]

@@ -14,6 +14,7 @@ The widgets that drive a session are in ``lab``.
 
 import itertools
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -408,8 +409,19 @@ class LiveSession:
                 event.set()
 
     def _report(self, state, run_step=0, run_steps=0, seconds=0.0, sweep=None, image=None):
+        """Hand an ``Update`` to ``on_update``. An error there is the interface's: it is printed and the
+        worker carries on (it must never take the session down with it)."""
         if self.on_update is None:
             return
+        try:
+            self._call_on_update(state, run_step, run_steps, seconds, sweep, image)
+        except Exception:
+            import traceback
+
+            print(f"nst_helpers: the live session's on_update failed (the session goes on):\n"
+                  f"{traceback.format_exc(limit=3)}", file=sys.stderr)
+
+    def _call_on_update(self, state, run_step, run_steps, seconds, sweep, image):
         self.on_update(Update(self.id, state, self.step, run_step, run_steps, dict(self._parts),
                               self.image if image is None else image, self.weights_version, seconds, sweep,
                               self.error, {k: list(v) for k, v in self.history.items()}, self.weights,

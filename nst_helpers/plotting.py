@@ -19,23 +19,24 @@ def _as_pil(image):
     return image if isinstance(image, Image.Image) else to_pil(image)
 
 
-def show_images(images, titles=None, ncols=None, size=3.0, suptitle=None):
-    """Show images (tensors or PIL) in a grid with titles; returns the figure."""
+def show_images(images, titles=None, ncols=None, size=3.0, suptitle=None, fontsize=14):
+    """Show images (tensors or PIL) in a grid with titles (14 pt by default: legible on a projector
+    once the figure is scaled to the page's width); returns the figure."""
     images = list(images)
     titles = list(titles) if titles is not None else [""] * len(images)
     ncols = ncols or len(images)
     nrows = math.ceil(len(images) / ncols)
     pils = [_as_pil(im) for im in images]
     aspect = max(p.height / p.width for p in pils)
-    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(size * ncols, size * nrows * aspect + 0.4 * nrows),
+    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(size * ncols, size * nrows * aspect + 0.6 * nrows),
                              squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, pil, title in zip(axes.flat, pils, titles):
         ax.imshow(pil)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=fontsize)
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, fontsize=fontsize + 2)
     fig.tight_layout()
     return fig
 

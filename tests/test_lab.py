@@ -370,3 +370,34 @@ def test_the_requirements_admit_what_colab_ships():
     for line in project["dependencies"]:
         req = Requirement(line)
         assert req.specifier.contains(colab[req.name.lower()]), f"{line} would replace Colab's {colab[req.name.lower()]}"
+
+
+def test_an_error_in_the_interface_never_takes_the_session_down(model, tiny_images, capsys):
+    calls = []
+
+    def broken(update):
+        calls.append(update.state)
+        raise AttributeError("a bug in the interface")
+
+    session = LiveSession(tiny_images["content"], tiny_images["style0"], model, size=32, on_update=broken)
+    session.run(3)
+    assert session.sync(60)
+    assert session.alive and session.step == 3 and "finished" in calls
+    assert "on_update failed" in capsys.readouterr().err
+    session.close()
+
+
+def test_a_new_sweep_after_a_shown_and_a_cancelled_one(model, tiny_images):
+    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=5, sweep_steps=2,
+              sweep_decades=(-1, 1), auto_run=False)
+    try:
+        lab.run_sweep(wait=True, timeout=60)
+        assert "sweep picture 1 / 2" in lab.caption.value or "sweep picture 2 / 2" in lab.caption.value
+        lab.session.stop(wait=False)
+        lab.run_sweep()  # the caption must not point at the sweep just cleared
+        lab.stop()
+        assert lab.session.sync(60)
+        sweep = lab.run_sweep(wait=True, timeout=60)
+        assert len(sweep.images) == 2 and lab.session.alive and "finished" in lab.state.value
+    finally:
+        lab.close()
