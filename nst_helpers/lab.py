@@ -397,8 +397,9 @@ class Lab:
         self.updates += 1
         self._set_state(update.state, update.error or "")
         if update.run_steps:
-            self.progress.value = 0  # never above the maximum, whichever order the two arrive in
-            self.progress.max = update.run_steps
+            if update.run_steps != self.progress.max:
+                self.progress.value = 0  # never above the maximum, whichever order the two arrive in
+                self.progress.max = update.run_steps
             self.progress.value = min(update.run_step, update.run_steps)
             unit = "steps of the sweep" if update.state == "sweeping" else "steps"
             text = progress_text(update.run_step, update.run_steps, update.seconds, unit)

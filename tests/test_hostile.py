@@ -2,7 +2,6 @@
 and nothing lost. CLI cases run ``main`` in-process (and a few in a subprocess); API cases expect ``NSTError``."""
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys
