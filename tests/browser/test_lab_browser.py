@@ -126,6 +126,12 @@ def _visible_and_uncovered(page, element):
     }""")
 
 
+def _readout(page, name):
+    """The laboratory's readout beside a slider, e.g. "128 px" for the size."""
+    return page.locator(f".nst-lab .nst-{name}").first.evaluate(
+        "e => e.closest('.widget-hbox').querySelector('.nst-readout').textContent")
+
+
 def _scroll_to_top_of_lab(page):
     page.locator(".nst-lab").first.evaluate("e => e.scrollIntoView({block: 'start'})")
     time.sleep(0.3)
@@ -230,7 +236,13 @@ def test_lab_in_a_lecture(notebook_url, tmp_path):
             page.locator(".nst-lab button", has_text="Stop").first.click()
             _wait_state(page, "stopped")
 
-            # The sweep: Run is off while it goes, Stop cancels it.
+            # The sweep: Run is off while it goes, Stop cancels it. At the largest size the sweep
+            # lasts long enough to be stopped (in fast mode a 32 px sweep can end before the click).
+            size = int(_readout(page, "size").split()[0])
+            _press_on_slider(page, "size", ["End"])
+            page.wait_for_function("() => document.querySelector('.nst-lab .nst-size').closest('.widget-hbox')"
+                                   ".querySelector('.nst-readout').textContent === '512 px'", timeout=10_000)
+            _wait_state(page, "idle")
             page.locator(".nst-lab button", has_text="Sweep").first.click()
             _wait_state(page, "sweeping")
             assert page.locator(".nst-lab button", has_text="Run").first.is_disabled()
@@ -238,6 +250,10 @@ def test_lab_in_a_lecture(notebook_url, tmp_path):
             _wait_state(page, "stopped")
             page.wait_for_function("() => ![...document.querySelectorAll('.nst-lab button')]"
                                    ".find(b => b.textContent.includes('Run')).disabled", timeout=10_000)
+            _press_on_slider(page, "size", ["Home"] + ["ArrowRight"] * ((size - 32) // 16))  # back to the start
+            page.wait_for_function("() => document.querySelector('.nst-lab .nst-size').closest('.widget-hbox')"
+                                   f".querySelector('.nst-readout').textContent === '{size} px'", timeout=10_000)
+            _wait_state(page, "idle")
             # A whole sweep, for the screenshots: pictures side by side.
             page.locator(".nst-lab button", has_text="Sweep").first.click()
             _wait_state(page, "sweeping")
