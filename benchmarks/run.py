@@ -82,6 +82,34 @@ def browser(args):
     return result
 
 
+def notebooks(args):
+    """Each course notebook run top to bottom at its CPU defaults with nbclient (one at a time, fresh
+    kernel, the benchmark's weights): seconds per notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    env_before = os.environ.get("NST_VGG19_WEIGHTS")
+    os.environ["NST_VGG19_WEIGHTS"] = str(args.weights)
+    os.environ.pop("NST_FAST", None)
+    result = {}
+    try:
+        for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            if args.notebooks and not any(path.name.startswith(n) for n in args.notebooks):
+                continue
+            nb = nbformat.read(path, as_version=4)
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=900, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            result[path.stem] = {"seconds": time.perf_counter() - start, "date": datetime.date.today().isoformat()}
+            print(f"  notebook {path.stem}: {result[path.stem]['seconds']:.1f} s", flush=True)
+    finally:
+        if env_before is None:
+            os.environ.pop("NST_VGG19_WEIGHTS", None)
+        else:
+            os.environ["NST_VGG19_WEIGHTS"] = env_before
+    return result
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -102,17 +130,21 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     p.add_argument("--highres", type=int, default=1024, help="long side of the coarse-to-fine run (0: skip)")
-    p.add_argument("--only", choices=["all", "highres", "browser"], default="all",
-                   help="highres / browser: measure only the high-resolution run / the laboratory in Chromium, "
-                        "and update results/latest.json")
+    p.add_argument("--only", choices=["all", "highres", "browser", "notebooks"], default="all",
+                   help="highres / browser / notebooks: measure only the high-resolution run / the laboratory in "
+                        "Chromium / the notebooks' run times, and update results/latest.json")
+    p.add_argument("--notebooks", nargs="*", default=[],
+                   help="with --only notebooks: the notebooks to time, by number prefix (default: all)")
     p.add_argument("--from-json", help="rewrite the report from a saved results/latest.json without measuring")
     args = p.parse_args(argv)
-    if args.from_json or args.only in ("highres", "browser"):
+    if args.from_json or args.only in ("highres", "browser", "notebooks"):
         saved = Path(args.from_json or ROOT / "benchmarks" / "results" / "latest.json")
         r = json.loads(saved.read_text())
         r["sizes"] = {int(k): v for k, v in r["sizes"].items()}
-        if args.only in ("highres", "browser"):
-            r[args.only] = highres(args) if args.only == "highres" else browser(args)
+        if args.only in ("highres", "browser", "notebooks"):
+            measure = {"highres": highres, "browser": browser, "notebooks": notebooks}[args.only]
+            new = measure(args)
+            r[args.only] = {**r.get(args.only, {}), **new} if args.only == "notebooks" else new
             saved.write_text(json.dumps(r, indent=2))
         Path(args.out).write_text(report(r, args))
         print(f"wrote {args.out}")
@@ -136,6 +168,7 @@ def main(argv=None):
     if args.highres:
         r["highres"] = highres(args)
     r["browser"] = browser(args)
+    r["notebooks"] = notebooks(args)
     (out_dir / "latest.json").write_text(json.dumps(r, indent=2))
     Path(args.out).write_text(report(r, args))
     print(f"wrote {args.out}")
@@ -245,6 +278,13 @@ def report(r, args):
         for key, b in r["browser"].items():
             lines.append(f"| {names.get(key, key)} | {b['run_click_to_preview_s']:.2f} | "
                          f"{', '.join(f'{x:.2f}' for x in b['release_to_preview_s'])} |")
+        lines.append("")
+    if r.get("notebooks"):
+        lines += [f"Notebooks run top to bottom at their CPU defaults (nbclient, a fresh kernel each, one at a time, "
+                  f"`{r['weights']}`; `--only notebooks`):", "", "| notebook | seconds | measured |",
+                  "| --- | ---: | --- |"]
+        for name, n in sorted(r["notebooks"].items()):
+            lines.append(f"| {name} | {n['seconds']:.0f} | {n['date']} |")
         lines.append("")
     return "\n".join(lines)
 
