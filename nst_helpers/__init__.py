@@ -17,6 +17,7 @@ optimize           the L-BFGS / Adam loop over pixels (what a "step" is)
 color              colour preservation (luminance, histogram)
 transfer           ``stylize``
 reconstruct        content and style reconstructions (the paper's Fig. 1)
+feedforward        real-time style: a network trained with the same objective (Johnson et al.)
 plotting           image grids, loss curves, Gram heatmaps
 live               a style transfer run by a worker thread that takes commands; the beta sweep
 lab                the interactive alpha/beta laboratory (ipywidgets)
@@ -38,6 +39,8 @@ _EXPORTS = {
     "config": ["PRESETS", "StyleConfig", "make_config", "describe_presets"],
     "devices": ["CPU_SIZE", "GPU_SIZE", "default_size", "resolve_device"],
     "errors": ["NSTError"],
+    "feedforward": ["NETWORK_SIZES", "TransformNet", "apply_network", "apply_to_folder", "load_network",
+                    "save_network", "train_network"],
     "images": ["EXAMPLES", "example_path", "load_image", "open_image", "pil_to_tensor", "quantize", "resize",
                "save_image", "to_pil"],
     "lab": ["Lab"],

@@ -1,4 +1,11 @@
-"""The command line: ``python -m nst_helpers CONTENT STYLE [STYLE ...] -o OUT``.
+"""The command line: ``python -m nst_helpers CONTENT STYLE [STYLE ...] -o OUT``, and two commands for
+the real-time networks of notebook 8 (``feedforward.py``)::
+
+    python -m nst_helpers train STYLE [--images DIR] -o network.pt
+    python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT
+
+A first argument ``train`` or ``apply`` names the command (a content image file called ``train`` is
+still reachable as ``./train``).
 
 Every problem with the input is found before the long work starts and reported as one line on
 stderr (exit status 2); inputs (images, mask, weights file) are never overwritten, and an existing
@@ -25,12 +32,12 @@ class _Parser(argparse.ArgumentParser):
         raise NSTError(f"{message} (see {PROG} --help)")
 
 
-def _config_options(parser, config_class):
-    """One option per ``StyleConfig`` field that has a ``help``: ``--style-weight`` for ``style_weight``.
-    Values are passed on as text and checked by the configuration itself."""
-    group = parser.add_argument_group("algorithm (defaults come from --preset)")
+def _config_options(parser, config_class, only=None, title="algorithm (defaults come from --preset)"):
+    """One option per ``StyleConfig`` field that has a ``help``: ``--style-weight`` for ``style_weight``
+    (``only``: just these fields). Values are passed on as text and checked by the configuration itself."""
+    group = parser.add_argument_group(title)
     for f in fields(config_class):
-        if not f.metadata:
+        if not f.metadata or (only is not None and f.name not in only):
             continue
         meta, flag = f.metadata, "--" + f.name.replace("_", "-")
         kind = meta["kind"]
@@ -52,7 +59,8 @@ def build_parser():
     p = _Parser(
         prog=PROG,
         description="Neural style transfer (Gatys et al.): paint CONTENT in the style of one or more STYLE images. "
-                    "With no images it paints the bundled cat photo in the style of The Starry Night.",
+                    "With no images it paints the bundled cat photo in the style of The Starry Night.\n"
+                    f"Real-time networks: '{PROG} train --help' and '{PROG} apply --help'.",
         epilog="presets:\n" + describe_presets() + "\n\nbundled examples (usable as image names): "
                + ", ".join(EXAMPLES)
                + f"\n\nlimits: sizes {MIN_SIZE}..{MAX_SIZE} px (style images too, after --style-scale), at most "
@@ -83,8 +91,19 @@ def _overrides(args):
     return {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
 
 
+COMMANDS = ("train", "apply")
+
+
 def run(argv=None):
-    """Parse ``argv``, stylise, save; returns the exit status."""
+    """Parse ``argv``, then stylise, train or apply; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        return {"train": run_train, "apply": run_apply}[argv[0]](argv[1:])
+    return run_stylize(argv)
+
+
+def run_stylize(argv):
+    """``python -m nst_helpers CONTENT STYLE ...``: stylise and save."""
     from . import files
     from .config import make_config
     from .devices import resolve_device
@@ -145,6 +164,171 @@ def run(argv=None):
         files.write_text(report, json.dumps(data, indent=2, default=str))
     if interrupted:
         return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
+    return 0
+
+
+#: The configuration fields that define a network's training loss (the rest are about optimising pixels).
+TRAIN_FIELDS = ("content_layers", "style_layers", "layer_weights", "content_weight", "style_weight", "tv_weight",
+                "gram_norm", "pooling", "style_scale")
+NETWORK_SUFFIXES = (".pt", ".pth")
+
+
+def build_train_parser():
+    from .config import StyleConfig
+    from .feedforward import NETWORK_SIZES, TRAINING_DEFAULTS as D
+
+    p = _Parser(
+        prog=f"{PROG} train",
+        description="Train a network that paints any photo in the style of STYLE in one pass (Johnson et al. "
+                    "2016), with the course's content, style and TV losses. Without --images it trains on the "
+                    "bundled photos.",
+        epilog="network sizes: " + ", ".join(f"{k} (width {w}, {d} residual blocks)"
+                                            for k, (w, d) in NETWORK_SIZES.items())
+               + "\nloss: the seed preset's objective (the same as stylize) unless the loss options change it."
+                 "\nThe network file is written every --checkpoint-every steps and at the end; Ctrl-C stops "
+                 "training and keeps it usable (exit status 130).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("style", metavar="STYLE", help="the painting (a path or a bundled example name)")
+    p.add_argument("--images", metavar="DIR", help="a folder of training photos (default: the bundled ones)")
+    p.add_argument("-o", "--output", default="network.pt", help="the network file to write (.pt; default %(default)s)")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--network", default=D["network"], choices=sorted(NETWORK_SIZES),
+                   help="network size (default %(default)s)")
+    p.add_argument("--width", help="channels of the first layer (overrides --network)")
+    p.add_argument("--depth", help="residual blocks (overrides --network)")
+    p.add_argument("--steps", default=str(D["steps"]), help="Adam steps (default %(default)s)")
+    p.add_argument("--batch-size", default=str(D["batch_size"]), help="crops per step (default %(default)s)")
+    p.add_argument("--crop", default=str(D["crop"]), help="side of the square training crops in px (default "
+                   "%(default)s)")
+    p.add_argument("--lr", default=f"{D['lr']:g}", help="Adam's learning rate (default %(default)s)")
+    p.add_argument("--seed", default="0", help="random seed for crops and initial weights (default %(default)s)")
+    p.add_argument("--checkpoint-every", default="100", metavar="N", help="write OUTPUT every N steps "
+                   "(default %(default)s)")
+    p.add_argument("--preview-dir", metavar="DIR", help="save a preview of a held-out photo there every "
+                   "--preview-every steps")
+    p.add_argument("--preview-every", default="100", metavar="N", help="(default %(default)s)")
+    p.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
+                   "else torchvision's, downloaded once)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _config_options(p, StyleConfig, only=TRAIN_FIELDS, title="loss (the course's objective)")
+    return p
+
+
+def _network_output(path, inputs, force):
+    from . import files
+
+    out = files.as_path(path, "network file")
+    if out.suffix.lower() not in NETWORK_SUFFIXES:
+        raise NSTError(f"network file {str(out)[:80]!r} should end in .pt: choose a name like network.pt")
+    return files.check_output(out, inputs, force, "network file")
+
+
+def run_train(argv):
+    """``python -m nst_helpers train STYLE [--images DIR] -o network.pt``."""
+    from . import files
+    from .checks import check_number
+    from .devices import resolve_device
+    from .feedforward import apply_network, bundled_photos, photo_files, train_network, training_config
+    from .images import open_image, save_image, source_path
+    from .weights import weights_file
+
+    args = build_train_parser().parse_args(argv)
+    config = training_config(None, **{k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None})
+    photos = photo_files(args.images) if args.images else bundled_photos()
+    style = source_path(args.style, "style image")
+    open_image(style, "style image")  # a missing or unreadable painting is found before any work
+    inputs = [style, *photos, weights_file(args.weights)]
+    output = _network_output(args.output, inputs, args.force)
+    preview_dir = None
+    if args.preview_dir:
+        preview_dir = files.as_path(args.preview_dir, "preview folder")
+        if not files.is_dir(preview_dir, "preview folder"):
+            raise NSTError(f"preview folder {str(preview_dir)[:80]!r} does not exist: create it first")
+    width = None if args.width is None else check_number(args.width, "--width", minimum=1, integer=True)
+    depth = None if args.depth is None else check_number(args.depth, "--depth", minimum=0, integer=True)
+    device = resolve_device(args.device)
+    preview_photo = bundled_photos(held_out=True)[0]
+
+    def preview(step, network, history):
+        picture = apply_network(network, preview_photo, size=int(args.crop) if args.crop.isdigit() else 128)
+        save_image(picture, files.free_path(preview_dir / f"preview_{step:06d}.png"), overwrite=False)
+
+    result = train_network(style, photos, config, network=args.network, width=width, depth=depth,
+                           steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
+                           weights=args.weights, device=device, seed=check_number(args.seed, "--seed", minimum=0,
+                                                                                    integer=True),
+                           checkpoint=output, checkpoint_every=args.checkpoint_every,
+                           preview=preview if preview_dir else None, preview_every=args.preview_every,
+                           progress=not args.quiet)
+    if result.stopped == "interrupted":
+        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
+    if not args.quiet:
+        print(f"saved {output} ({result.steps} steps, {result.seconds:.0f} s)")
+    return 0
+
+
+def build_apply_parser():
+    p = _Parser(
+        prog=f"{PROG} apply",
+        description="Paint photos with a network trained by 'train': one forward pass per photo. One PHOTO and "
+                    "an OUTPUT image name writes one picture; a folder or several photos write OUTPUT/NAME.png.",
+        epilog="exit status: 0 done, 2 bad input (one line on stderr, nothing written).",
+    )
+    p.add_argument("network", metavar="NETWORK", help="a network file written by train (.pt)")
+    p.add_argument("photos", nargs="+", metavar="PHOTO", help="photos (paths or bundled example names) or a folder")
+    p.add_argument("-o", "--output", required=True, help="an image name (one photo) or a folder")
+    p.add_argument("--size", metavar="PX", help="long side in px (or HxW) to paint at (default: the photo's own)")
+    p.add_argument("--force", action="store_true", help="replace outputs that exist")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or timing line")
+    return p
+
+
+def run_apply(argv):
+    """``python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT``."""
+    from . import files
+    from .checks import check_size
+    from .devices import resolve_device
+    from .feedforward import apply_network, apply_to_folder, load_network, photo_files
+    from .images import image_format, save_image, source_path
+
+    args = build_apply_parser().parse_args(argv)
+    size = check_size(args.size)
+    network_path = files.as_path(args.network, "network file")
+    device = resolve_device(args.device)
+    single = len(args.photos) == 1 and not files.is_dir(files.as_path(args.photos[0], "photo"), "photo")
+    if single:
+        photo = source_path(args.photos[0], "photo")
+        image_format(args.output)
+        output = files.check_output(args.output, [photo, network_path], args.force, "output")
+        network = load_network(network_path, device)
+        start = time.perf_counter()
+        picture = apply_network(network, photo, size=size)
+        seconds = time.perf_counter() - start
+        save_image(picture, output, overwrite=True, protect=[photo, network_path])
+        if not args.quiet:
+            print(f"saved {output} ({picture.shape[-1]}x{picture.shape[-2]} px in {seconds * 1000:.0f} ms)")
+        return 0
+    photos = []
+    for name in args.photos:
+        path = files.as_path(name, "photo")
+        photos.extend(photo_files(path, "photos folder") if files.is_dir(path, "photo") else
+                      [source_path(name, "photo")])
+    out_dir = files.as_path(args.output, "output folder")
+    if out_dir.suffix.lower() in (".png", ".jpg", ".jpeg") and not files.is_dir(out_dir, "output folder"):
+        raise NSTError(f"{len(photos)} photos need an output folder, not the image name {str(out_dir)[:80]!r}: "
+                       f"give a folder name")
+    if any(files.same_file(out_dir, p) for p in photos) or files.same_file(out_dir, network_path):
+        raise NSTError(f"output {str(out_dir)[:80]!r} is one of the inputs: give a folder name")
+    network = load_network(network_path, device)
+    start = time.perf_counter()
+    written = apply_to_folder(network, photos, out_dir, size=size, overwrite=args.force, progress=not args.quiet,
+                              protect=[network_path])
+    if not args.quiet:
+        print(f"saved {len(written)} pictures in {out_dir} ({(time.perf_counter() - start) / len(written):.2f} s "
+              f"per picture, reading and writing included)")
     return 0
 
 

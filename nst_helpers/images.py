@@ -23,6 +23,7 @@ EXAMPLES_DIR = Path(__file__).with_name("examples")
 #: Bundled example images (sources and licences: ``nst_helpers/examples/SOURCES.md``).
 EXAMPLES = {
     "chelsea": "chelsea.jpg",  # content photo: Chelsea the cat, CC0
+    "coffee": "coffee.jpg",  # content photo: a cup of coffee, CC0
     "starry_night": "starry_night.jpg",  # Vincent van Gogh, The Starry Night (1889), public domain
     "the_scream": "the_scream.jpg",  # Edvard Munch, The Scream (1893), public domain
 }

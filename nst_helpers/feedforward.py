@@ -1,0 +1,523 @@
+"""Real-time style: a network that paints a photo in one forward pass (Johnson et al., 2016).
+
+Optimising pixels (``transfer.stylize``) solves one problem per photo: hundreds of passes through
+VGG19. Johnson, Alahi and Fei-Fei instead train a feed-forward *image transformation network* once
+per painting, with the same content and style losses, over many photos; afterwards a photo is
+painted by one pass through that small network.
+
+The network (``TransformNet``), as in their paper with the later fixes most implementations adopted:
+
+    photo -> 9x9 conv (w)  -> 3x3 conv stride 2 (2w) -> 3x3 conv stride 2 (4w)     down: 1/4 size
+          -> ``depth`` residual blocks (4w)                                         the painting's work
+          -> upsample x2 + 3x3 conv (2w) -> upsample x2 + 3x3 conv (w) -> 9x9 conv (3) -> sigmoid
+
+with instance normalisation after every convolution but the last (Ulyanov et al., 2016: the
+statistics of each picture on its own, which removes the photo's contrast from what the network
+has to undo), reflection padding (no dark frame), and nearest-neighbour upsampling followed by a
+convolution instead of a transposed convolution (Odena et al., 2016: no checkerboard artefacts).
+``width`` and ``depth`` set its size: ``NETWORK_SIZES["small"]`` trains on a laptop CPU in minutes,
+``"full"`` is Johnson et al.'s and wants a GPU.
+
+Training (``train_network``) minimises the course's objective (``objective.build_objective`` with a
+``StyleConfig``: content, style and TV terms exactly as ``stylize`` uses them) of the network's
+output for random crops of photos, with Adam. Each batch gets new content terms (the crops'
+activations); the style terms, Gram matrices of the painting, are computed once.
+
+Saved networks (``save_network`` / ``load_network``) are a plain dict of tensors and metadata, read
+with ``torch.load(..., weights_only=True)``: no code is run when a file is loaded.
+"""
+
+import math
+import os
+import random
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import files
+from .checks import MAX_SIZE, MAX_STEPS, MIN_SIZE, check_number, check_size
+from .config import make_config
+from .devices import resolve_device
+from .errors import NSTError
+from .images import EXAMPLES_DIR, example_path, load_image, open_image, resize, pil_to_tensor, save_image, source_path
+from .layers import check_image_size
+from .memory import check_memory
+from .objective import ContentTerm, build_objective
+
+#: (width, residual blocks): "small" applies a 256 px photo in about 45 ms on a 2-core CPU and trains
+#: there in minutes; "full" is Johnson et al.'s network (32 channels, 5 blocks), for a GPU.
+NETWORK_SIZES = {"small": (16, 3), "full": (32, 5)}
+#: The bundled training photos (public domain or CC0; ``examples/SOURCES.md``).
+TRAINING_PHOTOS = EXAMPLES_DIR / "photos"
+#: Bundled examples that are not in the training photos, for judging a network on photos it never saw.
+HELD_OUT_PHOTOS = ("chelsea", "coffee")
+#: What a saved network file says it is.
+FILE_FORMAT = "nst_helpers.feedforward"
+FILE_VERSION = 1
+#: Image files a training or apply folder may hold.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
+MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 128, 16, 64
+
+
+def training_config(config=None, **overrides):
+    """The objective a network is trained with (a ``StyleConfig``): by default the ``seed`` preset's
+    layers and weights (alpha 1, beta 1e5, no TV), so that the network and ``stylize`` minimise the
+    same thing and their pictures can be compared loss for loss."""
+    return make_config("seed" if config is None else config, **overrides)
+
+
+#: The training that notebook 8's full run and ``python -m nst_helpers train`` do by default: a small
+#: network on 128 px crops of the bundled photos (``make benchmark`` times it on a 2-core CPU).
+TRAINING_DEFAULTS = {"network": "small", "steps": 1200, "batch_size": 4, "crop": 128, "lr": 2e-3}
+
+
+# --------------------------------------------------------------------------------------------- network
+
+def _conv(c_in, c_out, kernel, stride=1):
+    return nn.Sequential(nn.ReflectionPad2d(kernel // 2), nn.Conv2d(c_in, c_out, kernel, stride))
+
+
+def _conv_norm_relu(c_in, c_out, kernel, stride=1):
+    return nn.Sequential(_conv(c_in, c_out, kernel, stride), nn.InstanceNorm2d(c_out, affine=True), nn.ReLU(True))
+
+
+class ResidualBlock(nn.Module):
+    """x + (conv, norm, relu, conv, norm)(x): the block keeps the picture and learns a change to it."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.body = nn.Sequential(_conv_norm_relu(channels, channels, 3), _conv(channels, channels, 3),
+                                  nn.InstanceNorm2d(channels, affine=True))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class TransformNet(nn.Module):
+    """The image transformation network: 1x3xHxW (or Bx3xHxW) in [0, 1] -> the same size in [0, 1].
+
+    Any size works: the input is reflection-padded to a multiple of 4 (two stride-2 convolutions)
+    and the output cropped back.
+    """
+
+    def __init__(self, width=16, depth=3):
+        super().__init__()
+        self.width = int(check_number(width, "network width", minimum=1, maximum=MAX_WIDTH, integer=True))
+        self.depth = int(check_number(depth, "network depth", minimum=0, maximum=MAX_DEPTH, integer=True))
+        w = self.width
+        self.down = nn.Sequential(_conv_norm_relu(3, w, 9), _conv_norm_relu(w, 2 * w, 3, 2),
+                                  _conv_norm_relu(2 * w, 4 * w, 3, 2))
+        self.res = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(self.depth)))
+        self.up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(4 * w, 2 * w, 3),
+                                nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(2 * w, w, 3),
+                                _conv(w, 3, 9))
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        pad_h, pad_w = -h % 4, -w % 4
+        if pad_h or pad_w:
+            mode = "reflect" if h > pad_h and w > pad_w else "replicate"
+            x = nn.functional.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        y = torch.sigmoid(self.up(self.res(self.down(x))))
+        return y[..., :h, :w]
+
+    def describe(self):
+        n = sum(p.numel() for p in self.parameters())
+        return f"TransformNet(width={self.width}, depth={self.depth}): {n:,} parameters"
+
+
+def make_network(size="small", width=None, depth=None):
+    """A new ``TransformNet``: a named size (``NETWORK_SIZES``), with ``width``/``depth`` overriding it."""
+    if size not in NETWORK_SIZES:
+        raise NSTError(f"unknown network size {size!r}: use one of {', '.join(NETWORK_SIZES)} (or give width and "
+                       f"depth)")
+    w, d = NETWORK_SIZES[size]
+    return TransformNet(w if width is None else width, d if depth is None else depth)
+
+
+# ------------------------------------------------------------------------------------------ photos
+
+def photo_files(folder, what="training photos folder"):
+    """The image files in ``folder`` (sorted; not recursive), or an ``NSTError`` saying what to give."""
+    path = files.as_path(folder, what)
+    if not files.exists(path, what):
+        raise NSTError(f"{what} {str(folder)[:80]!r} not found: give a folder of photos")
+    if not files.is_dir(path, what):
+        raise NSTError(f"{what} {str(folder)[:80]!r} is a file, not a folder: give a folder of photos")
+    try:
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    except OSError as err:
+        raise NSTError(f"cannot read {what} {str(folder)[:80]!r} ({err.strerror}): check its permissions") from None
+    if not found:
+        raise NSTError(f"{what} {str(folder)[:80]!r} holds no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...): "
+                       f"put some photos in it")
+    return found
+
+
+def bundled_photos(held_out=False):
+    """The bundled training photos, or (``held_out=True``) the bundled photos kept out of training."""
+    if held_out:
+        return [example_path(name) for name in HELD_OUT_PHOTOS]
+    return photo_files(TRAINING_PHOTOS, "bundled photos folder")
+
+
+class PhotoCrops:
+    """Random square crops of a set of photos, randomly flipped, as Bx3xSxS batches in [0, 1].
+
+    Each photo is decoded once (on first use) at a long side of ``2 * crop`` (enough for crops at
+    varied scales), and kept; a folder of more than ``max_cached`` photos is decoded as it goes.
+    Photos that cannot be read are skipped with a warning; none readable is an ``NSTError``.
+    """
+
+    def __init__(self, photos, crop=128, seed=0, max_cached=500):
+        self.crop = int(check_number(crop, "crop size", minimum=MIN_SIZE, maximum=MAX_SIZE, integer=True))
+        self.paths = list(photos)
+        if not self.paths:
+            raise NSTError("no training photos given: give a folder of photos")
+        self.rng = random.Random(seed)
+        self.max_cached = max_cached
+        self._cache = {}
+        self._bad = set()
+
+    def _photo(self, path):
+        if path in self._cache:
+            return self._cache[path]
+        try:
+            img = open_image(path, "training photo", size=2 * self.crop)
+        except NSTError as err:
+            if path not in self._bad:
+                self._bad.add(path)
+                warnings.warn(f"skipping a training photo: {err}", RuntimeWarning, stacklevel=3)
+            return None
+        long_side = max(img.size)
+        if long_side > 2 * self.crop or min(img.size) < self.crop:
+            scale = max(2 * self.crop / long_side, self.crop / min(img.size))
+            img = resize(img, max(self.crop, round(long_side * scale)))
+        t = pil_to_tensor(img)
+        if len(self._cache) < self.max_cached:
+            self._cache[path] = t
+        return t
+
+    def sample(self):
+        """One crop: a random photo, a random square of side between crop and the short side, shrunk to crop."""
+        for _ in range(len(self.paths) * 3):
+            photo = self._photo(self.rng.choice(self.paths))
+            if photo is not None:
+                break
+        else:
+            raise NSTError(f"none of the {len(self.paths)} training photos could be read: give JPEG or PNG photos")
+        _, _, h, w = photo.shape
+        side = self.rng.randint(self.crop, min(h, w))
+        top, left = self.rng.randint(0, h - side), self.rng.randint(0, w - side)
+        patch = photo[..., top:top + side, left:left + side]
+        if side != self.crop:
+            patch = nn.functional.interpolate(patch, size=(self.crop, self.crop), mode="bilinear",
+                                              align_corners=False, antialias=True).clamp(0, 1)
+        if self.rng.random() < 0.5:
+            patch = patch.flip(-1)
+        return patch
+
+    def batch(self, size, device="cpu"):
+        return torch.cat([self.sample() for _ in range(size)]).to(device)
+
+
+# ---------------------------------------------------------------------------------------- training
+
+@dataclass
+class TrainResult:
+    """What ``train_network`` returns: the network (eval mode), per-step losses (weighted parts and
+    the unweighted ``content_loss`` / ``style_loss``), steps done, seconds, why it stopped (``None``:
+    all steps; ``"interrupted"``: Ctrl-C; ``"stop"``: ``should_stop``), and the metadata saved with it."""
+
+    network: TransformNet
+    history: dict = field(default_factory=dict)
+    steps: int = 0
+    seconds: float = 0.0
+    stopped: str = None
+    meta: dict = field(default_factory=dict)
+
+    def save(self, path, overwrite=False):
+        return save_network(self.network, path, self.meta, overwrite=overwrite)
+
+    def __call__(self, image, **kwargs):
+        return apply_network(self.network, image, **kwargs)
+
+
+def objective_loss(objective, output, content_batch):
+    """The objective of the network's ``output`` for a batch whose photos are ``content_batch``.
+
+    The content terms get this batch's activations as targets; the style terms (the painting's Gram
+    matrices) stay. Every loss is a mean over the batch, so the value for a batch of one photo is
+    exactly what ``stylize``'s objective gives for that photo and picture.
+    """
+    with torch.no_grad():
+        feats = objective.model(content_batch, [t.layer for t in objective.content_terms])
+    objective.content_terms = [ContentTerm(t.layer, feats[t.layer]) for t in objective.content_terms]
+    return objective(output)
+
+
+def _name_of(style):
+    if isinstance(style, (str, os.PathLike)):
+        return Path(os.fspath(style)).stem.replace("_", " ")
+    return "style image"
+
+
+def train_network(style, photos=None, config=None, *, network="small", width=None, depth=None, steps=1200,
+                  batch_size=4, crop=128, lr=2e-3, model=None, weights=None, device="auto", seed=0,
+                  checkpoint=None, checkpoint_every=100, preview=None, preview_every=100, should_stop=None,
+                  progress=True, log_every=0):
+    """Train a ``TransformNet`` to paint photos in the style of ``style``; returns a ``TrainResult``.
+
+    style: a path, bundled example name or image. photos: a folder, a list of image files, or None
+    for the bundled training photos. config: a ``StyleConfig`` or preset name (default
+    ``training_config()``): its layers, weights, Gram normalisation, pooling and style scale define
+    the loss. network / width / depth: the network's size (or a ``TransformNet`` to train further).
+    steps Adam steps over batches of ``batch_size`` random ``crop`` px crops with learning rate ``lr``.
+    checkpoint: a path written (atomically) every ``checkpoint_every`` steps and when the run ends,
+    Ctrl-C included. preview(step, network, history) is called every ``preview_every`` steps.
+    """
+    config = training_config(config)
+    steps = int(check_number(steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
+    batch_size = int(check_number(batch_size, "batch size", minimum=1, maximum=MAX_BATCH, integer=True))
+    crop = check_size(crop, "crop size")
+    if isinstance(crop, tuple):
+        raise NSTError("crop size is one number (the side of the square crops), not HxW")
+    lr = check_number(lr, "learning rate", above=0, maximum=1)
+    checkpoint_every = int(check_number(checkpoint_every, "checkpoint interval", minimum=1, integer=True))
+    preview_every = int(check_number(preview_every, "preview interval", minimum=1, integer=True))
+    if checkpoint is not None:
+        checkpoint = files.check_output(checkpoint, [_file_or_none(style)], overwrite=True, what="checkpoint")
+    if photos is None:
+        photo_list = bundled_photos()
+    elif isinstance(photos, (str, os.PathLike)):
+        photo_list = photo_files(photos)
+    else:
+        photo_list = [files.as_path(p, "training photo") for p in photos]
+    dev = resolve_device(device) if model is None else next(model.parameters()).device
+    torch.manual_seed(seed)  # the new network's initial weights; crops come from their own generator
+    prior = {}
+    if isinstance(network, TransformNet):
+        net, prior = network, dict(getattr(network, "meta", {}) or {})
+    else:
+        net = make_network(network, width, depth)
+    net = net.to(dev).train()
+
+    from .vgg import load_vgg19
+
+    if model is None:
+        model = load_vgg19(weights, device=dev, pooling=config.pooling)
+    style_t = load_image(style, size=max(MIN_SIZE, round(crop * config.style_scale)), device=dev, what="style image")
+    check_image_size(style_t, config.style_layers, "the style image")
+    # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
+    check_memory(crop, crop * batch_size, config.content_layers + config.style_layers, dev, lbfgs_history=0,
+                 what=f"training on batches of {batch_size} crops of {crop} px")
+    crops = PhotoCrops(photo_list, crop, seed=seed)
+    first = crops.batch(1, dev)
+    check_image_size(first, config.content_layers + config.style_layers, "a training crop")
+    objective = build_objective(model, first, [style_t], config)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    # The learning rate falls along a half cosine to a tenth: big steps first, then settling.
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=lr / 10)
+    history = {k: [] for k in ("content", "style", "tv", "total", "content_loss", "style_loss")}
+    meta = {"format": FILE_FORMAT, "version": FILE_VERSION, "width": net.width, "depth": net.depth,
+            "style": _name_of(style), "config": config.to_dict(), "crop": crop, "batch_size": batch_size,
+            "lr": lr, "steps": int(prior.get("steps", 0)), "seconds": 0.0, "vgg_weights": str(getattr(model, "source", "")),
+            "photos": len(photo_list)}
+
+    def write_checkpoint():
+        if checkpoint is not None:
+            net.eval()
+            save_network(net, checkpoint, meta, overwrite=True)
+            net.train()
+
+    bar = tqdm(total=steps, desc="training", disable=not progress)
+    stopped, done, start = None, 0, time.perf_counter()
+    try:
+        for step in range(1, steps + 1):
+            if should_stop is not None and should_stop():
+                stopped = "stop"
+                break
+            batch = crops.batch(batch_size, dev)
+            optimizer.zero_grad(set_to_none=True)
+            total, parts = objective_loss(objective, net(batch), batch)
+            if not math.isfinite(parts["total"]):
+                raise NSTError(f"the training loss became {parts['total']} at step {step}: lower the learning rate "
+                               f"or the weights")
+            total.backward()
+            optimizer.step()
+            schedule.step()
+            done = step
+            for k in ("content", "style", "tv", "total"):
+                history[k].append(parts[k])
+            history["content_loss"].append(parts["unweighted"]["content"])
+            history["style_loss"].append(parts["unweighted"]["style"])
+            meta["steps"] += 1
+            bar.update(1)
+            if progress:
+                bar.set_postfix_str(f"content {parts['content']:.3g} style {parts['style']:.3g}", refresh=False)
+                if log_every and step % log_every == 0:
+                    tqdm.write(f"step {step}/{steps}: " + "  ".join(f"{k} {parts[k]:.4g}"
+                                                                   for k in ("content", "style", "tv", "total")))
+            if step % checkpoint_every == 0:
+                meta["seconds"] = float(prior.get("seconds", 0.0)) + time.perf_counter() - start
+                write_checkpoint()
+            if preview is not None and (step % preview_every == 0 or step == steps):
+                net.eval()
+                with torch.no_grad():
+                    preview(step, net, history)
+                net.train()
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    meta["seconds"] = float(prior.get("seconds", 0.0)) + seconds
+    net.eval()
+    net.meta = dict(meta)
+    write_checkpoint()
+    if stopped == "interrupted" and progress:
+        print(f"nst_helpers: training interrupted after {done} steps"
+              + (f"; the network so far is saved in {checkpoint}" if checkpoint else ""), file=sys.stderr)
+    return TrainResult(network=net, history=history, steps=done, seconds=seconds, stopped=stopped, meta=dict(meta))
+
+
+def _file_or_none(image):
+    try:
+        return source_path(image) if isinstance(image, (str, os.PathLike)) else None
+    except NSTError:
+        return None
+
+
+# ------------------------------------------------------------------------------------- files
+
+def save_network(network, path, meta=None, overwrite=False):
+    """Write a network and its metadata atomically as a ``weights_only``-loadable file; returns the path.
+
+    Without ``overwrite`` an existing file is never replaced (``NSTError``)."""
+    if not isinstance(network, TransformNet):
+        raise NSTError(f"save_network saves a TransformNet, not {type(network).__name__}")
+    path = files.check_output(path, overwrite=overwrite, what="network file")
+    meta = dict(meta or {})
+    meta.update(format=FILE_FORMAT, version=FILE_VERSION, width=network.width, depth=network.depth)
+    data = {"meta": meta, "state_dict": {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}}
+    files.atomic_write(path, lambda fh: torch.save(data, fh), replace=overwrite)
+    return path
+
+
+def read_network_file(path):
+    """The (meta, state dict) of a saved network, checked; every problem is one ``NSTError`` line."""
+    path = files.as_path(path, "network file")
+    if not files.exists(path, "network file"):
+        raise NSTError(f"network file {str(path)[:80]!r} not found: train one with 'python -m nst_helpers train'")
+    if files.is_dir(path, "network file"):
+        raise NSTError(f"network file {str(path)[:80]!r} is a folder: give the .pt file train wrote")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except MemoryError:
+        raise NSTError(f"{str(path)[:80]!r} is too large to be a style network: give the .pt file train wrote") from None
+    except Exception as err:  # pickle, zip and format errors all mean "not a network file"
+        first = " ".join(str(err).split())[:100] or type(err).__name__
+        raise NSTError(f"{str(path)[:80]!r} is not a style network file ({first}): give the .pt file train "
+                       f"wrote") from None
+    name = repr(str(path)[:80])
+    if not isinstance(data, dict) or not isinstance(data.get("meta"), dict) \
+            or data["meta"].get("format") != FILE_FORMAT:
+        hint = " (it looks like VGG19 weights: give those with --weights)" if isinstance(data, dict) and any(
+            str(k).endswith("0.weight") for k in data) else ""
+        raise NSTError(f"{name} is not a style network written by nst_helpers{hint}: train one with "
+                       f"'python -m nst_helpers train'")
+    meta = data["meta"]
+    if meta.get("version") != FILE_VERSION:
+        raise NSTError(f"{name} is a style network of file version {meta.get('version')!r}; this nst_helpers reads "
+                       f"version {FILE_VERSION}: update nst_helpers or train the network again")
+    state = data.get("state_dict")
+    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
+        raise NSTError(f"{name} has no network weights in it: the file is damaged; train the network again")
+    return meta, state
+
+
+def load_network(path, device="cpu"):
+    """A saved network (``save_network``, ``train_network(checkpoint=...)``) in eval mode, with its
+    metadata as ``network.meta``."""
+    meta, state = read_network_file(path)
+    name = repr(str(path)[:80])
+    try:
+        net = TransformNet(meta.get("width"), meta.get("depth"))
+        net.load_state_dict({k: v.float() for k, v in state.items()})
+    except (NSTError, RuntimeError, TypeError) as err:
+        first = " ".join(str(err).split())[:100]
+        raise NSTError(f"{name} does not match the network it describes ({first}): the file is damaged; train "
+                       f"the network again") from None
+    if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
+        raise NSTError(f"{name} holds NaN or infinite weights: the training diverged; train again with a lower "
+                       f"learning rate")
+    net.meta = meta
+    return net.to(resolve_device(device)).eval()
+
+
+def describe_network(network):
+    """One line about a network: its size, the style, and how long it was trained."""
+    meta = getattr(network, "meta", {}) or {}
+    text = network.describe()
+    if meta.get("style"):
+        text += f", style {meta['style']!r}"
+    if meta.get("steps"):
+        text += f", {meta['steps']} steps on {meta.get('crop')} px crops ({meta.get('seconds', 0):.0f} s)"
+    return text
+
+
+# --------------------------------------------------------------------------------------- applying
+
+def apply_network(network, image, size=None, device=None):
+    """Paint ``image`` (path, bundled name, PIL image or tensor) with a trained network, in one
+    forward pass; returns a 1x3xHxW tensor in [0, 1] on the network's device. ``size``: the long side
+    (or HxW) to work at; default the image's own size (at most ``MAX_SIZE``)."""
+    if not isinstance(network, TransformNet):
+        raise NSTError(f"expected a TransformNet (from train_network or load_network), not {type(network).__name__}")
+    dev = next(network.parameters()).device if device is None else resolve_device(device)
+    x = load_image(image, size=size, device=dev, what="photo")
+    if max(x.shape[-2:]) > MAX_SIZE:
+        x = load_image(x, size=MAX_SIZE, device=dev)
+    network.eval()
+    with torch.inference_mode():
+        return network.to(dev)(x).clone()
+
+
+def output_path_for(photo, out_dir, suffix=".png"):
+    return Path(out_dir) / (Path(photo).stem + suffix)
+
+
+def apply_to_folder(network, photos, out_dir, size=None, overwrite=False, suffix=".png", progress=True, protect=()):
+    """Paint every photo in a folder (or a list of files) into ``out_dir`` as NAME.png; returns the paths.
+
+    Every output name is checked before the first picture is painted: an existing file (without
+    ``overwrite``) or an output that is one of the photos stops the run before anything is written.
+    """
+    paths = photo_files(photos, "photos folder") if isinstance(photos, (str, os.PathLike)) \
+        else [files.as_path(p, "photo") for p in photos]
+    out_dir = files.as_path(out_dir, "output folder")
+    if files.exists(out_dir, "output folder") and not files.is_dir(out_dir, "output folder"):
+        raise NSTError(f"output folder {str(out_dir)[:80]!r} is a file: give a folder name")
+    if not files.exists(out_dir, "output folder"):
+        if not files.is_dir(out_dir.parent, "output folder"):
+            raise NSTError(f"the folder {str(out_dir.parent)[:80]!r} does not exist: create it or choose another "
+                           f"output folder")
+        out_dir.mkdir()
+    outputs = [output_path_for(p, out_dir, suffix) for p in paths]
+    seen = {}
+    for photo, out in zip(paths, outputs):
+        if out in seen:
+            raise NSTError(f"{seen[out].name!r} and {photo.name!r} would both be saved as {out.name!r}: rename one")
+        seen[out] = photo
+        files.check_output(out, [*paths, *protect], overwrite=overwrite, what="output")
+    written = []
+    for photo, out in tqdm(list(zip(paths, outputs)), desc="painting", disable=not progress):
+        picture = apply_network(network, photo, size=size)
+        written.append(save_image(picture, out, overwrite=overwrite, protect=[*paths, *protect]))
+    return written
