@@ -170,13 +170,16 @@ def bundled_photos(held_out=False):
 class PhotoCrops:
     """Random square crops of a set of photos, randomly flipped, as Bx3xSxS batches in [0, 1].
 
-    Each photo is decoded once (on first use) at a long side of ``2 * crop`` (enough for crops at
-    varied scales), and kept; a folder of more than ``max_cached`` photos is decoded as it goes.
-    Photos that cannot be read are skipped with a warning; none readable is an ``NSTError``.
+    Each photo is decoded once (on first use) at a long side of ``zoom * crop`` (at least one crop
+    on its short side) and kept; a crop is a random square of side between ``crop`` and the short
+    side, shrunk to ``crop``: the network sees photos at scales from the whole photo to ``zoom``
+    times closer. A folder of more than ``max_cached`` photos is decoded as it goes. Photos that
+    cannot be used are skipped with a warning; none usable is an ``NSTError``.
     """
 
-    def __init__(self, photos, crop=128, seed=0, max_cached=500):
+    def __init__(self, photos, crop=128, seed=0, max_cached=500, zoom=2.0):
         self.crop = int(check_number(crop, "crop size", minimum=MIN_SIZE, maximum=MAX_SIZE, integer=True))
+        self.zoom = check_number(zoom, "zoom", minimum=1, maximum=8)
         self.paths = list(photos)
         if not self.paths:
             raise NSTError("no training photos given: give a folder of photos")
@@ -189,17 +192,18 @@ class PhotoCrops:
         if path in self._cache:
             return self._cache[path]
         try:
-            img = open_image(path, "training photo", size=2 * self.crop)
+            img = open_image(path, "training photo", size=round(self.zoom * self.crop))
+            # long side zoom * crop, unless that leaves the short side under one crop
+            long_side = max(round(self.zoom * self.crop), math.ceil(self.crop * max(img.size) / min(img.size)))
+            if long_side > MAX_SIZE:
+                raise NSTError(f"training photo {path.name!r} ({img.width}x{img.height}) is too narrow for "
+                               f"{self.crop} px crops")
+            t = pil_to_tensor(resize(img, long_side))
         except NSTError as err:
             if path not in self._bad:
                 self._bad.add(path)
                 warnings.warn(f"skipping a training photo: {err}", RuntimeWarning, stacklevel=3)
             return None
-        long_side = max(img.size)
-        if long_side > 2 * self.crop or min(img.size) < self.crop:
-            scale = max(2 * self.crop / long_side, self.crop / min(img.size))
-            img = resize(img, max(self.crop, round(long_side * scale)))
-        t = pil_to_tensor(img)
         if len(self._cache) < self.max_cached:
             self._cache[path] = t
         return t

@@ -225,6 +225,13 @@ def test_training_photo_folders_are_checked(tmp_path, model):
                             (tmp_path / "file.png", "not a folder")]:
         with pytest.raises(NSTError, match=message):
             ff.train_network("starry_night", folder, model=model, steps=1, **TINY)
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    Image.new("RGB", (3000, 2), (9, 9, 9)).save(odd / "sliver.png")  # too narrow for any crop
+    Image.new("RGB", (1, 1), (200, 9, 9)).save(odd / "dot.png")  # tiny: enlarged
+    with pytest.warns(RuntimeWarning, match="too narrow"):
+        result = ff.train_network("starry_night", odd, model=model, steps=2, **TINY)
+    assert result.steps == 2
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "a.jpg").write_bytes(b"not a jpeg")
