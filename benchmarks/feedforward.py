@@ -3,7 +3,7 @@
 1. Per held-out photo (bundled, never in the training photos): the seed's 300 L-BFGS steps at 128 px,
    its content and style losses (seed objective, judged on the saved 8-bit picture) and seconds.
 2. Training the notebook's default network (``feedforward.TRAINING_DEFAULTS``) on the bundled photos,
-   judged on the held-out photos every ``--ff-every`` steps with the same losses: the first step at
+   judged on the held-out photos every 100 steps with the same losses: the first step at
    which every photo has style loss <= 2x and content loss <= 2x the optimisation's, and the seconds
    of training to get there (judging time excluded).
 3. Applying the trained network: milliseconds per picture at 256, 512 and 1024 px (median of
@@ -22,11 +22,14 @@ SIZE = 128
 STYLE = "starry_night"
 
 
-def losses(model, photo, picture):
+def judge_objective(model, photo):
+    """The seed objective for ``photo`` against the painting, at ``SIZE``: built once per photo."""
+    return nst.build_objective(model, nst.load_image(photo, size=SIZE), [nst.load_image(STYLE, size=SIZE)],
+                               nst.PRESETS["seed"])
+
+
+def losses(objective, picture):
     """The seed objective's unweighted content and style losses of ``picture`` as saved (8 bit)."""
-    content = nst.load_image(photo, size=SIZE)
-    style = nst.load_image(STYLE, size=SIZE)
-    objective = nst.build_objective(model, content, [style], nst.PRESETS["seed"])
     with torch.no_grad():
         raw = objective.losses(nst.quantize(picture))
     return {"content": raw["content"].item(), "style": raw["style"].item()}
@@ -52,10 +55,11 @@ def measure(weights, every=100, out_dir=None):
     result = {"weights": str(weights), "size": SIZE, "style": STYLE, "defaults": dict(ff.TRAINING_DEFAULTS),
               "photos": {}}
     pictures = {}
+    judges = {photo.stem: judge_objective(model, photo) for photo in photos}
     for photo in photos:
         run = nst.stylize(photo, STYLE, model=model, size=SIZE, progress=False)
         pictures[photo.stem] = [nst.load_image(photo, size=SIZE), run.image]
-        result["photos"][photo.stem] = {"lbfgs": {**losses(model, photo, run.image), "seconds": run.seconds,
+        result["photos"][photo.stem] = {"lbfgs": {**losses(judges[photo.stem], run.image), "seconds": run.seconds,
                                                   "steps": run.evaluations}, "network": {}}
         print(f"  L-BFGS {photo.stem}: {result['photos'][photo.stem]['lbfgs']}", flush=True)
 
@@ -67,7 +71,7 @@ def measure(weights, every=100, out_dir=None):
         ok = True
         for photo in photos:
             ref = result["photos"][photo.stem]["lbfgs"]
-            got = losses(model, photo, ff.apply_network(network, photo, size=SIZE))
+            got = losses(judges[photo.stem], ff.apply_network(network, photo, size=SIZE))
             row[photo.stem] = {"content_ratio": got["content"] / ref["content"],
                                "style_ratio": got["style"] / ref["style"]}
             ok = ok and row[photo.stem]["content_ratio"] <= 2 and row[photo.stem]["style_ratio"] <= 2
@@ -92,7 +96,7 @@ def measure(weights, every=100, out_dir=None):
         picture = ff.apply_network(network, photo, size=SIZE)
         seconds = time.perf_counter() - start
         pictures[photo.stem].append(picture)
-        result["photos"][photo.stem]["network"] = {**losses(model, photo, picture), "seconds": seconds}
+        result["photos"][photo.stem]["network"] = {**losses(judges[photo.stem], picture), "seconds": seconds}
     result["apply"] = {str(px): apply_ms(network, px, 10 if px < 1024 else 3) for px in (256, 512, 1024)}
     torch.manual_seed(0)
     result["apply_full_256"] = apply_ms(ff.make_network("full"), 256, 10)

@@ -228,17 +228,16 @@ def _network_output(path, inputs, force):
 def run_train(argv):
     """``python -m nst_helpers train STYLE [--images DIR] -o network.pt``."""
     from . import files
-    from .checks import check_number
+    from .checks import check_size
     from .devices import resolve_device
     from .feedforward import apply_network, bundled_photos, photo_files, train_network, training_config
-    from .images import open_image, save_image, source_path
+    from .images import save_image, source_path
     from .weights import weights_file
 
     args = build_train_parser().parse_args(argv)
     config = training_config(None, **{k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None})
     photos = photo_files(args.images) if args.images else bundled_photos()
     style = source_path(args.style, "style image")
-    open_image(style, "style image")  # a missing or unreadable painting is found before any work
     inputs = [style, *photos, weights_file(args.weights)]
     output = _network_output(args.output, inputs, args.force)
     preview_dir = None
@@ -246,20 +245,18 @@ def run_train(argv):
         preview_dir = files.as_path(args.preview_dir, "preview folder")
         if not files.is_dir(preview_dir, "preview folder"):
             raise NSTError(f"preview folder {str(preview_dir)[:80]!r} does not exist: create it first")
-    width = None if args.width is None else check_number(args.width, "--width", minimum=1, integer=True)
-    depth = None if args.depth is None else check_number(args.depth, "--depth", minimum=0, integer=True)
+    crop = check_size(args.crop, "crop size")  # the previews are painted at the crops' size
     device = resolve_device(args.device)
     preview_photo = bundled_photos(held_out=True)[0]
 
     def preview(step, network, history):
-        picture = apply_network(network, preview_photo, size=int(args.crop) if args.crop.isdigit() else 128)
+        picture = apply_network(network, preview_photo, size=crop)
         save_image(picture, files.free_path(preview_dir / f"preview_{step:06d}.png"), overwrite=False)
 
-    result = train_network(style, photos, config, network=args.network, width=width, depth=depth,
-                           steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
-                           weights=args.weights, device=device, seed=check_number(args.seed, "--seed", minimum=0,
-                                                                                    integer=True),
-                           checkpoint=output, checkpoint_every=args.checkpoint_every,
+    # width, depth, steps, ... are checked by train_network and the network, as for a Python caller
+    result = train_network(style, photos, config, network=args.network, width=args.width, depth=args.depth,
+                           steps=args.steps, batch_size=args.batch_size, crop=crop, lr=args.lr,
+                           weights=args.weights, device=device, seed=args.seed, checkpoint=output, checkpoint_every=args.checkpoint_every,
                            preview=preview if preview_dir else None, preview_every=args.preview_every,
                            progress=not args.quiet)
     if result.stopped == "interrupted":
@@ -320,8 +317,6 @@ def run_apply(argv):
     if out_dir.suffix.lower() in (".png", ".jpg", ".jpeg") and not files.is_dir(out_dir, "output folder"):
         raise NSTError(f"{len(photos)} photos need an output folder, not the image name {str(out_dir)[:80]!r}: "
                        f"give a folder name")
-    if any(files.same_file(out_dir, p) for p in photos) or files.same_file(out_dir, network_path):
-        raise NSTError(f"output {str(out_dir)[:80]!r} is one of the inputs: give a folder name")
     network = load_network(network_path, device)
     start = time.perf_counter()
     written = apply_to_folder(network, photos, out_dir, size=size, overwrite=args.force, progress=not args.quiet,

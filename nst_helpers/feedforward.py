@@ -41,14 +41,15 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import files
-from .checks import MAX_SIZE, MAX_STEPS, MIN_SIZE, check_number, check_size
+from .checks import MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_number, check_size
 from .config import make_config
 from .devices import resolve_device
 from .errors import NSTError
-from .images import EXAMPLES_DIR, example_path, load_image, open_image, resize, pil_to_tensor, save_image, source_path
+from .images import EXAMPLES_DIR, example_path, load_image, open_image, pil_to_tensor, resize, save_image
 from .layers import check_image_size
 from .memory import check_memory
 from .objective import ContentTerm, build_objective
+from .transfer import input_files
 
 #: (width, residual blocks): "small" applies a 256 px photo in about 45 ms on a 2-core CPU and trains
 #: there in minutes; "full" is Johnson et al.'s network (32 channels, 5 blocks), for a GPU.
@@ -295,8 +296,9 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
     lr = check_number(lr, "learning rate", above=0, maximum=1)
     checkpoint_every = int(check_number(checkpoint_every, "checkpoint interval", minimum=1, integer=True))
     preview_every = int(check_number(preview_every, "preview interval", minimum=1, integer=True))
+    seed = int(check_number(seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED, integer=True))
     if checkpoint is not None:
-        checkpoint = files.check_output(checkpoint, [_file_or_none(style)], overwrite=True, what="checkpoint")
+        checkpoint = files.check_output(checkpoint, input_files([style]), overwrite=True, what="checkpoint")
     if photos is None:
         photo_list = bundled_photos()
     elif isinstance(photos, (str, os.PathLike)):
@@ -311,13 +313,14 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
     else:
         net = make_network(network, width, depth)
     net = net.to(dev).train()
+    # the painting first: a missing or unreadable one is reported before VGG19 is loaded (or downloaded)
+    style_t = load_image(style, size=max(MIN_SIZE, round(crop * config.style_scale)), device=dev, what="style image")
+    check_image_size(style_t, config.style_layers, "the style image")
 
     from .vgg import load_vgg19
 
     if model is None:
         model = load_vgg19(weights, device=dev, pooling=config.pooling)
-    style_t = load_image(style, size=max(MIN_SIZE, round(crop * config.style_scale)), device=dev, what="style image")
-    check_image_size(style_t, config.style_layers, "the style image")
     # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
     check_memory(crop, crop * batch_size, config.content_layers + config.style_layers, dev, lbfgs_history=0,
                  what=f"training on batches of {batch_size} crops of {crop} px")
@@ -389,13 +392,6 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
         print(f"nst_helpers: training interrupted after {done} steps"
               + (f"; the network so far is saved in {checkpoint}" if checkpoint else ""), file=sys.stderr)
     return TrainResult(network=net, history=history, steps=done, seconds=seconds, stopped=stopped, meta=dict(meta))
-
-
-def _file_or_none(image):
-    try:
-        return source_path(image) if isinstance(image, (str, os.PathLike)) else None
-    except NSTError:
-        return None
 
 
 # ------------------------------------------------------------------------------------- files
