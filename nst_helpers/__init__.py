@@ -18,6 +18,7 @@ color              colour preservation (luminance, histogram)
 transfer           ``stylize``
 reconstruct        content and style reconstructions (the paper's Fig. 1)
 feedforward        real-time style: a network trained with the same objective (Johnson et al.)
+video              clips: optical flow, warping, occlusions, the temporal loss (Ruder et al.)
 plotting           image grids, loss curves, Gram heatmaps
 live               a style transfer run by a worker thread that takes commands; the beta sweep
 lab                the interactive alpha/beta laboratory (ipywidgets)
@@ -53,6 +54,7 @@ _EXPORTS = {
     "reconstruct": ["reconstruct_content", "reconstruct_style"],
     "transfer": ["StyleResult", "multiscale_plan", "stylize"],
     "vgg": ["IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "VGGFeatures", "load_vgg19"],
+    "video": ["read_clip", "stylize_video", "write_clip"],
     "weights": ["WEIGHTS_ENV_VAR"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

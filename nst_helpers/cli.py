@@ -1,11 +1,12 @@
-"""The command line: ``python -m nst_helpers CONTENT STYLE [STYLE ...] -o OUT``, and two commands for
-the real-time networks of notebook 8 (``feedforward.py``)::
+"""The command line: ``python -m nst_helpers CONTENT STYLE [STYLE ...] -o OUT``, two commands for the
+real-time networks of notebook 8 (``feedforward.py``) and one for clips (notebook 9, ``video.py``)::
 
     python -m nst_helpers train STYLE [--images DIR] -o network.pt
     python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT
+    python -m nst_helpers video CLIP STYLE [STYLE ...] -o OUT.mp4
 
-A first argument ``train`` or ``apply`` names the command (a content image file called ``train`` is
-still reachable as ``./train``).
+A first argument ``train``, ``apply`` or ``video`` names the command (a content image file called
+``train`` is still reachable as ``./train``).
 
 Every problem with the input is found before the long work starts and reported as one line on
 stderr (exit status 2); inputs (images, mask, weights file) are never overwritten, and an existing
@@ -91,14 +92,14 @@ def _overrides(args):
     return {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
 
 
-COMMANDS = ("train", "apply")
+COMMANDS = ("train", "apply", "video")
 
 
 def run(argv=None):
-    """Parse ``argv``, then stylise, train or apply; returns the exit status."""
+    """Parse ``argv``, then stylise, train, apply or paint a clip; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
-        return {"train": run_train, "apply": run_apply}[argv[0]](argv[1:])
+        return {"train": run_train, "apply": run_apply, "video": run_video}[argv[0]](argv[1:])
     return run_stylize(argv)
 
 
@@ -129,14 +130,7 @@ def run_stylize(argv):
         inputs.append(source_path(args.mask, "mask image"))
     inputs.append(weights_file(args.weights))
     output = files.check_output(args.output, inputs, args.force, "output")
-    report = None
-    if args.report:
-        report = files.as_path(args.report, "report")
-        if files.same_file(report, output):
-            raise NSTError("--report and --output name the same file: choose two names")
-        if report.suffix.lower() in (".pth", ".pt") or image_format_or_none(report):
-            raise NSTError(f"--report {str(report)[:80]!r} looks like an image or weights file: end its name in .json")
-        files.check_output(report, inputs, args.force, "report")
+    report = _report_path(args.report, output, inputs, args.force)
     device = resolve_device(args.device)
 
     start = time.perf_counter()
@@ -324,6 +318,117 @@ def run_apply(argv):
     if not args.quiet:
         print(f"saved {len(written)} pictures in {out_dir} ({(time.perf_counter() - start) / len(written):.2f} s "
               f"per picture, reading and writing included)")
+    return 0
+
+
+def _report_path(name, output, inputs, force):
+    """The checked ``--report`` path (None without one): a new .json-like name, not the output or an input."""
+    from . import files
+
+    if not name:
+        return None
+    report = files.as_path(name, "report")
+    if files.same_file(report, output):
+        raise NSTError("--report and --output name the same file: choose two names")
+    if report.suffix.lower() in (".pth", ".pt", ".mp4", ".gif", ".avi", ".mov") or image_format_or_none(report):
+        raise NSTError(f"--report {str(report)[:80]!r} looks like an image, video or weights file: end its name in "
+                       f".json")
+    files.check_output(report, inputs, force, "report")
+    return report
+
+
+def build_video_parser():
+    from .checks import MAX_SIZE, MIN_SIZE
+    from .config import PRESETS, StyleConfig
+    from .video import (DEFAULT_MAX_FRAMES, DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TOL, EXAMPLE_CLIP, FLOW_METHODS,
+                        MAX_FRAMES, METHODS)
+
+    p = _Parser(
+        prog=f"{PROG} video",
+        description="Paint every frame of CLIP in the style of STYLE, kept steady from frame to frame with optical "
+                    f"flow (Ruder et al. 2016). CLIP: a video file (MP4, AVI, MOV), an animated GIF, a folder of "
+                    f"frames, or '{EXAMPLE_CLIP}' (the bundled clip: a camera move over the cat photo).",
+        epilog="methods: independent (each frame on its own: flickers), warm (each frame starts from the previous "
+               "picture moved by the optical flow), temporal (warm plus the temporal loss; the default)."
+               f"\nlimits: frames {MIN_SIZE}..{MAX_SIZE} px, at most {MAX_FRAMES} frames."
+               "\nexit status: 0 done, 2 bad input (one line on stderr, nothing written), 130 interrupted by "
+               "Ctrl-C (the frames painted so far are saved).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("clip", metavar="CLIP", help="a video file, animated GIF, folder of frames or " + EXAMPLE_CLIP)
+    p.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images (paths or bundled names)")
+    p.add_argument("-o", "--output", default="stylized.gif", help="the clip to write: .mp4, .mov, .avi, .gif, or a "
+                   "folder name for PNG frames (default %(default)s)")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT (and --report) if they exist")
+    p.add_argument("--method", default="temporal", choices=METHODS, help="(default %(default)s)")
+    p.add_argument("--temporal-weight", metavar="LAMBDA", default=f"{DEFAULT_TEMPORAL_WEIGHT:g}",
+                   help="weight of the temporal loss (method temporal; default %(default)s)")
+    p.add_argument("--flow", default="dis", choices=FLOW_METHODS, help="optical flow (OpenCV; default %(default)s)")
+    p.add_argument("--max-frames", metavar="N", default=str(DEFAULT_MAX_FRAMES), help="read at most N frames "
+                   "(default %(default)s)")
+    p.add_argument("--fps", help="frames per second of the output (default: the clip's)")
+    p.add_argument("--preset", default="seed", choices=sorted(PRESETS), help="configuration (default %(default)s)")
+    p.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
+                   "else torchvision's, downloaded once)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--report", metavar="FILE.json", help="write seconds and steps per frame, losses and the "
+                   "warping error as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
+    _config_options(p, StyleConfig, title=f"algorithm, per frame (defaults come from --preset; --steps is each "
+                                          f"frame's budget; --tol is {DEFAULT_TOL:g} unless given, 0 to use every step)")
+    return p
+
+
+def run_video(argv):
+    """``python -m nst_helpers video CLIP STYLE ... -o OUT``."""
+    from . import files
+    from .config import make_config
+    from .checks import check_number, check_weight
+    from .devices import default_size, resolve_device
+    from .images import source_path
+    from .video import EXAMPLE_CLIP, check_clip_output, read_clip, stylize_video, video_format
+    from .weights import weights_file
+
+    args = build_video_parser().parse_args(argv)
+    config = make_config(args.preset, **_overrides(args))
+    config.blend_for(len(args.styles))
+    check_weight(args.temporal_weight, "temporal weight")
+    if args.fps is not None:
+        check_number(args.fps, "fps", above=0, maximum=1000)
+    video_format(args.output)
+    clip_path = files.as_path(args.clip, "clip")
+    inputs = [source_path(name, "style image") for name in args.styles] + [weights_file(args.weights)]
+    inputs = [i for i in inputs if i is not None]
+    if not (args.clip == EXAMPLE_CLIP and not files.exists(clip_path, "clip")):
+        inputs.append(clip_path)
+    output = files.as_path(args.output, "output")
+    report = _report_path(args.report, output, inputs, args.force)
+    device = resolve_device(args.device)
+    # the clip is read (and checked) before VGG19 is loaded, then every name the run will write
+    clip = read_clip(args.clip, size=config.size or default_size(device), max_frames=args.max_frames, fps=args.fps)
+    check_clip_output(output, len(clip), inputs, args.force)
+    result = stylize_video(clip, args.styles, config, method=args.method, temporal_weight=args.temporal_weight,
+                           tol=args.tol, flow=args.flow, max_frames=args.max_frames, weights=args.weights, device=device,
+                           progress=not args.quiet)
+    interrupted = result.stopped == "interrupted"
+    if len(result.steps):
+        result.save(output, overwrite=args.force)
+    if interrupted:
+        print(f"nst_helpers: interrupted after {len(result.steps)} of {len(clip)} frames" +
+              (f": saved them to {output}" if len(result.steps) else "; nothing was written"), file=sys.stderr)
+    elif not args.quiet:
+        print(f"saved {output}: {result.summary()}")
+    if report is not None and len(result.steps):
+        data = {"output": str(output), "clip": str(args.clip), "styles": [str(s) for s in args.styles],
+                "frames": len(result.steps), "fps": result.fps, "method": result.method,
+                "seconds_per_frame": result.seconds, "steps_per_frame": result.steps,
+                "flow_seconds": result.flow_seconds, "style_loss_per_frame": result.style_losses,
+                "warping_error": result.warping_error, "warping_error_flow": result.flow_source,
+                "stopped": result.stopped, "config": result.config}
+        files.check_output(report, inputs, True, "report")
+        files.write_text(report, json.dumps(data, indent=2, default=str))
+    if interrupted:
+        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
     return 0
 
 

@@ -13,6 +13,7 @@ NOTEBOOKS = (
     ("06_interactive_alpha_beta.ipynb", "The alpha/beta laboratory: live sliders and a beta sweep"),
     ("07_beyond_the_paper.ipynb", "Beyond the seed: paper preset, colour, smoothness, scale, balance, high resolution"),
     ("08_real_time_style.ipynb", "Real-time style: a feed-forward network trained with the course's losses"),
+    ("09_video.ipynb", "Video: optical flow, occlusions and the temporal loss against flicker"),
 )
 
 

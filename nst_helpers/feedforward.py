@@ -45,10 +45,10 @@ from .checks import MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_number
 from .config import make_config
 from .devices import resolve_device
 from .errors import NSTError
-from .images import EXAMPLES_DIR, example_path, load_image, open_image, pil_to_tensor, resize, save_image
+from .images import EXAMPLES_DIR, example_path, image_files, load_image, open_image, pil_to_tensor, resize, save_image
 from .layers import check_image_size
 from .memory import check_memory
-from .objective import ContentTerm, build_objective
+from .objective import build_objective, content_terms
 from .transfer import input_files
 
 #: (width, residual blocks): "small" applies a 256 px photo in about 45 ms on a 2-core CPU and trains
@@ -62,7 +62,6 @@ HELD_OUT_PHOTOS = ("chelsea", "coffee")
 FILE_FORMAT = "nst_helpers.feedforward"
 FILE_VERSION = 1
 #: Image files a training or apply folder may hold.
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 128, 16, 64
 
 
@@ -145,20 +144,8 @@ def make_network(size="small", width=None, depth=None):
 # ------------------------------------------------------------------------------------------ photos
 
 def photo_files(folder, what="training photos folder"):
-    """The image files in ``folder`` (sorted; not recursive), or an ``NSTError`` saying what to give."""
-    path = files.as_path(folder, what)
-    if not files.exists(path, what):
-        raise NSTError(f"{what} {str(folder)[:80]!r} not found: give a folder of photos")
-    if not files.is_dir(path, what):
-        raise NSTError(f"{what} {str(folder)[:80]!r} is a file, not a folder: give a folder of photos")
-    try:
-        found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    except OSError as err:
-        raise NSTError(f"cannot read {what} {str(folder)[:80]!r} ({err.strerror}): check its permissions") from None
-    if not found:
-        raise NSTError(f"{what} {str(folder)[:80]!r} holds no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...): "
-                       f"put some photos in it")
-    return found
+    """The image files in ``folder`` (see ``images.image_files``)."""
+    return image_files(folder, what)
 
 
 def bundled_photos(held_out=False):
@@ -261,9 +248,7 @@ def objective_loss(objective, output, content_batch):
     matrices) stay. Every loss is a mean over the batch, so the value for a batch of one photo is
     exactly what ``stylize``'s objective gives for that photo and picture.
     """
-    with torch.no_grad():
-        feats = objective.model(content_batch, [t.layer for t in objective.content_terms])
-    objective.content_terms = [ContentTerm(t.layer, feats[t.layer]) for t in objective.content_terms]
+    objective.content_terms = content_terms(objective.model, content_batch, [t.layer for t in objective.content_terms])
     return objective(output)
 
 

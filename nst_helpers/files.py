@@ -110,8 +110,10 @@ def _new_file_mode(path):
         return 0o666 & ~umask
 
 
-def atomic_write(path, write, replace=True):
+def atomic_write(path, write, replace=True, by_name=False):
     """Call ``write(binary_file)`` on a temporary file beside ``path``, then put it in ``path``'s place.
+    With ``by_name``, ``write(temporary_path)`` instead, for writers that open a file by name (the
+    temporary name ends like ``path``, so a writer that chooses a format by the ending still can).
 
     The temporary name is unique (``tempfile.mkstemp``), never a fixed name that could be a user's
     file. On any exception, KeyboardInterrupt included, it is removed and ``path`` is untouched.
@@ -121,13 +123,17 @@ def atomic_write(path, write, replace=True):
     path = as_path(path)
     folder = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".part", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".part" + (path.suffix if by_name else ""),
+                                   dir=folder)
     except OSError as err:
         raise NSTError(f"cannot write in folder {_short(folder)} ({err.strerror}): choose a folder you can "
                        f"write to") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            write(fh)
+            if not by_name:
+                write(fh)
+        if by_name:
+            write(tmp)
         os.chmod(tmp, _new_file_mode(path))  # mkstemp makes 0600; give the file the mode a new one would have
         if replace:
             os.replace(tmp, path)

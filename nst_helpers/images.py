@@ -255,3 +255,24 @@ def save_image(image, path, overwrite=True, protect=()):
         raise NSTError(f"picture of {img.width}x{img.height} px is too large to save: resize it first")
     options = {"quality": 95} if fmt == "JPEG" else {}
     return files.atomic_write(path, lambda fh: img.save(fh, format=fmt, **options), replace=overwrite)
+
+
+#: The file name endings ``image_files`` takes for images.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
+
+
+def image_files(folder, what="folder of images"):
+    """The image files in ``folder`` (sorted; not recursive), or an ``NSTError`` saying what to give."""
+    path = files.as_path(folder, what)
+    if not files.exists(path, what):
+        raise NSTError(f"{what} {str(folder)[:80]!r} not found: give a folder of images")
+    if not files.is_dir(path, what):
+        raise NSTError(f"{what} {str(folder)[:80]!r} is a file, not a folder: give a folder of images")
+    try:
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    except OSError as err:
+        raise NSTError(f"cannot read {what} {str(folder)[:80]!r} ({err.strerror}): check its permissions") from None
+    if not found:
+        raise NSTError(f"{what} {str(folder)[:80]!r} holds no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...): "
+                       f"put some images in it")
+    return found

@@ -12,6 +12,9 @@ M_l = H*W); flattened, F is a C x (H*W) matrix.
   ``style_loss`` with ``norm="hw"`` divided by 4; the seed's ``norm="chw"`` is that times 4 / C^2,
   a factor that differs from layer to layer (notebook 3 derives it).
 * total variation: mean squared difference between neighbouring pixels, down plus across.
+* temporal loss (video, Ruder et al. 2016): the squared difference between a frame's picture and the
+  previous picture warped onto it, counted where the flow is reliable (mask c = 1), divided by the
+  number of values D = 3*H*W: sum c (x - w)^2 / D.
 * blend weights: several style images mix by weights that sum to 1 (``normalize_blend``).
 
 The objective that adds these up is in ``objective.py``.
@@ -89,6 +92,12 @@ def tv_loss(image):
     dy = image[..., 1:, :] - image[..., :-1, :]
     dx = image[..., :, 1:] - image[..., :, :-1]
     return dy.pow(2).mean() + dx.pow(2).mean()
+
+
+def temporal_loss(image, warped, mask):
+    """Ruder et al.'s temporal loss: sum of mask * (image - warped)^2 over all values, divided by their
+    count (1x3xHxW pictures, a 1x1xHxW mask in [0, 1] of the pixels where the flow is reliable)."""
+    return (mask * (image - warped).pow(2)).sum() / image.numel()
 
 
 def normalize_blend(blend, n_styles):

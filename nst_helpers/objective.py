@@ -3,11 +3,13 @@
     total(x) = alpha * sum_l content_loss(F_l(x), F_l(p))                       (content terms)
              + beta  * sum_s b_s * sum_l w_l * style_loss(G_l(x), G_l(a_s))      (style terms)
              + gamma * tv_loss(x)                                                (smoothness)
+             + lambda * temporal_loss(x, w, c)                 (video: w the previous picture warped)
 
 p is the content photo, a_s the style images with blend weights b_s (sum 1), w_l the layer weights.
 Each term is a small object that calls ``losses.content_loss``, ``losses.gram_matrix`` and
 ``losses.style_loss``; the pieces beyond the paper are separate too: a style term may carry a mask
-(spatial control), and ``balance_factors`` rescales each style so blend weights mean what they say.
+(spatial control), ``balance_factors`` rescales each style so blend weights mean what they say, and
+a ``TemporalTerm`` ties a video frame to the previous one (``video.py``).
 """
 
 import torch
@@ -15,7 +17,7 @@ from torch.nn import functional as F
 
 from .checks import check_weight
 from .errors import NSTError
-from .losses import content_loss, gram_matrix, normalize_blend, style_loss, tv_loss
+from .losses import content_loss, gram_matrix, normalize_blend, style_loss, temporal_loss, tv_loss
 
 #: The weighted parts of the objective recorded at every step (``OptimizationResult.history``).
 PARTS = ("content", "style", "tv", "total")
@@ -29,6 +31,24 @@ class ContentTerm:
 
     def __call__(self, feats):
         return content_loss(feats[self.layer], self.target)
+
+
+def content_terms(model, content, layers):
+    """One ``ContentTerm`` per layer, its target the photo's activations there (computed without gradients)."""
+    with torch.no_grad():
+        feats = model(content, list(layers)) if layers else {}
+    return [ContentTerm(layer, feats[layer]) for layer in layers]
+
+
+class TemporalTerm:
+    """temporal_loss between the picture and ``warped`` (the previous frame's picture moved onto this
+    frame by the optical flow) where ``mask`` says the flow is reliable (``video.py``)."""
+
+    def __init__(self, warped, mask):
+        self.warped, self.mask = warped.detach(), mask.detach()
+
+    def __call__(self, image):
+        return temporal_loss(image, self.warped, self.mask)
 
 
 class StyleTerm:
@@ -77,24 +97,27 @@ def _weight_property(label):
 
 
 class Objective:
-    """content + style + TV terms with their weights; ``objective(image) -> (total, parts)``.
+    """content + style + TV (+ temporal) terms with their weights; ``objective(image) -> (total, parts)``.
 
     ``style_terms`` holds one list of (layer weight, ``StyleTerm``) per style image. The weights
-    (``content_weight``, ``style_weight``, ``tv_weight``, ``blend``) are checked when set and may be
-    changed between evaluations: the laboratory's sliders do that.
+    (``content_weight``, ``style_weight``, ``tv_weight``, ``temporal_weight``, ``blend``) are checked
+    when set and may be changed between evaluations: the laboratory's sliders do that. A video sets
+    ``content_terms`` and ``temporal_term`` anew for each frame.
     """
 
     content_weight = _weight_property("content weight")
     style_weight = _weight_property("style weight")
     tv_weight = _weight_property("tv weight")
+    temporal_weight = _weight_property("temporal weight")
 
     def __init__(self, model, content_terms=(), style_terms=(), content_weight=1.0, style_weight=1.0,
-                 tv_weight=0.0, blend=None, style_scales=None):
+                 tv_weight=0.0, blend=None, style_scales=None, temporal_term=None, temporal_weight=0.0):
         self.model = model
         self.content_terms = list(content_terms)
         self.style_terms = [list(group) for group in style_terms]
         self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
         self.style_scales = style_scales  # set: balance the styles (see ``balance_factors``)
+        self.temporal_term, self.temporal_weight = temporal_term, temporal_weight
         self.blend = blend
         layers = [t.layer for t in self.content_terms] + [t.layer for g in self.style_terms for _, t in g]
         self.layers = list(dict.fromkeys(layers))
@@ -114,8 +137,8 @@ class Objective:
         return balance_factors(self.blend, self.style_scales)
 
     def losses(self, image):
-        """The unweighted losses at ``image`` (tensors): ``content``, ``style`` (blended), ``tv`` and
-        ``per_style`` (each style image's loss before blending)."""
+        """The unweighted losses at ``image`` (tensors): ``content``, ``style`` (blended), ``tv``,
+        ``temporal`` and ``per_style`` (each style image's loss before blending)."""
         feats = self.model(image, self.layers)
         zero = image.new_zeros(())
         content = sum((term(feats) for term in self.content_terms), zero)
@@ -123,16 +146,20 @@ class Objective:
         per_style = [sum((w * term(feats, grams) for w, term in group), zero) for group in self.style_terms]
         style = sum((f * loss for f, loss in zip(self.style_factors(), per_style)), zero)
         tv = tv_loss(image) if self.tv_weight else zero
-        return {"content": content, "style": style, "tv": tv, "per_style": per_style}
+        temporal = self.temporal_term(image) if self.temporal_term is not None else zero
+        return {"content": content, "style": style, "tv": tv, "temporal": temporal, "per_style": per_style}
 
     def __call__(self, image):
         raw = self.losses(image)
         weighted = {"content": self.content_weight * raw["content"], "style": self.style_weight * raw["style"],
                     "tv": self.tv_weight * raw["tv"]}
         total = weighted["content"] + weighted["style"] + weighted["tv"]
+        if self.temporal_term is not None:  # a video frame after the first
+            weighted["temporal"] = self.temporal_weight * raw["temporal"]
+            total = total + weighted["temporal"]
         parts = {k: v.item() for k, v in weighted.items()}
         parts["total"] = total.item()
-        parts["unweighted"] = {k: raw[k].item() for k in ("content", "style", "tv")}
+        parts["unweighted"] = {k: raw[k].item() for k in ("content", "style", "tv", "temporal")}
         parts["style_per_image"] = [v.item() for v in raw["per_style"]]
         return total, parts
 
@@ -147,9 +174,8 @@ def build_objective(model, content, styles, config, masks=None):
         raise NSTError(f"got {len(masks)} masks for {len(styles)} style images: give one region per style")
     blend = config.blend_for(len(styles)) if styles else None
     layer_weights = config.style_layer_weights()
+    terms = content_terms(model, content, config.content_layers)
     with torch.no_grad():
-        content_feats = model(content, config.content_layers) if config.content_layers else {}
-        content_terms = [ContentTerm(layer, content_feats[layer]) for layer in config.content_layers]
         style_terms = []
         for i, style in enumerate(styles):
             feats = model(style, config.style_layers)
@@ -158,7 +184,7 @@ def build_objective(model, content, styles, config, masks=None):
             style_terms.append([(w, StyleTerm(layer, gram_matrix(feats[layer], config.gram_norm), config.gram_norm,
                                               mask))
                                 for layer, w in zip(config.style_layers, layer_weights)])
-        objective = Objective(model, content_terms, style_terms, config.content_weight, config.style_weight,
+        objective = Objective(model, terms, style_terms, config.content_weight, config.style_weight,
                               config.tv_weight, blend)
         if config.balance_styles and style_terms:
             # A style's scale: its loss at the content image, where a transfer starts.

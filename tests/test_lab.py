@@ -365,7 +365,7 @@ def test_the_requirements_admit_what_colab_ships():
     from packaging.requirements import Requirement
 
     colab = {"torch": "2.5.1", "torchvision": "0.20.1", "pillow": "11.0.0", "numpy": "1.26.4",
-             "matplotlib": "3.8.0", "ipywidgets": "7.7.1", "tqdm": "4.66.6"}
+             "matplotlib": "3.8.0", "ipywidgets": "7.7.1", "tqdm": "4.66.6", "opencv-python-headless": "4.10.0.84"}
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
     for line in project["dependencies"]:
         req = Requirement(line)

@@ -34,7 +34,10 @@ def test_notebook_is_stripped_and_opens_with_title_badge_install_import(name):
     assert course.pip_spec() in install.source
     assert "import nst_helpers as nst" in imports.source
     assert "Parameters" in params.source and "nst.fast_mode()" in params.source
-    assert "## Summary" in nb.cells[-1].source and "Exercises" in nb.cells[-1].source
+    last_text = max(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    assert "## Summary" in nb.cells[last_text].source and "Exercises" in nb.cells[last_text].source
+    # after the exercises, only their self-check cells
+    assert all("self-check" in c.source.lower() for c in nb.cells[last_text + 1:])
 
 
 @pytest.mark.parametrize("name", NAMES)
