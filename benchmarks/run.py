@@ -113,31 +113,28 @@ def notebooks(args):
     return result
 
 
-def feedforward(args):
-    """The real-time network (``benchmarks/feedforward.py``) in a fresh process: training, quality on
-    held-out photos against 300 L-BFGS steps, and apply times."""
-    code = ("import json, sys; from pathlib import Path; from benchmarks.feedforward import measure; "
+def _measure_in_child(module, args, what):
+    """``benchmarks.<module>.measure(weights, out_dir=benchmarks/results)`` in a fresh process, dated."""
+    code = (f"import json, sys; from pathlib import Path; from benchmarks.{module} import measure; "
             "print(json.dumps(measure(sys.argv[1], out_dir=Path('benchmarks/results'))))")
     proc = subprocess.run([sys.executable, "-c", code, str(args.weights)], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"the feed-forward measurement failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"the {what} measurement failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["date"] = datetime.date.today().isoformat()
-    print(f"  feedforward: {result}", flush=True)
+    print(f"  {module}: done", flush=True)
     return result
+
+
+def feedforward(args):
+    """The real-time network (``benchmarks/feedforward.py``): training, quality on held-out photos against
+    300 L-BFGS steps, and apply times."""
+    return _measure_in_child("feedforward", args, "feed-forward")
 
 
 def video(args):
-    """The three ways to paint a clip (``benchmarks/video.py``) in a fresh process: stability, style, time."""
-    code = ("import json, sys; from pathlib import Path; from benchmarks.video import measure; "
-            "print(json.dumps(measure(sys.argv[1], out_dir=Path('benchmarks/results'))))")
-    proc = subprocess.run([sys.executable, "-c", code, str(args.weights)], cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"the video measurement failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["date"] = datetime.date.today().isoformat()
-    print(f"  video: {result['methods'].keys()}", flush=True)
-    return result
+    """The three ways to paint a clip (``benchmarks/video.py``): stability, style, time."""
+    return _measure_in_child("video", args, "video")
 
 
 MEASURES = {"highres": highres, "browser": browser, "notebooks": notebooks, "feedforward": feedforward,
@@ -400,7 +397,9 @@ def video_report(v, check):
               f"(b), gives a warping error of {b['warping_error'] / a['warping_error']:.2f}x).", "",
               "Warping error per frame pair: " + "; ".join(
                   f"{names[k].split(' ')[0]} " + ", ".join(f"{e:.3f}" for e in x["warping_errors"]) for k, x in m.items()),
-              "", "![frames 5 and 6 of each method, and what changed beyond the motion](results/video.png)", ""]
+              "", "![frames 5 and 6 of each method, and what changed beyond the motion](results/video.png)", "",
+              "The painted clips: [independent](results/video_independent.gif), [warm start](results/video_warm.gif), "
+              "[warm start + temporal loss](results/video_temporal.gif).", ""]
     return lines
 
 
