@@ -132,13 +132,19 @@ def feedforward(args):
     return _measure_in_child("feedforward", args, "feed-forward")
 
 
+def convergence(args):
+    """The stopping rule ``tol`` replayed on full runs (``benchmarks/convergence.py``): steps saved, objective
+    and pixels against 300 steps."""
+    return _measure_in_child("convergence", args, "convergence")
+
+
 def video(args):
     """The three ways to paint a clip (``benchmarks/video.py``): stability, style, time."""
     return _measure_in_child("video", args, "video")
 
 
 MEASURES = {"highres": highres, "browser": browser, "notebooks": notebooks, "feedforward": feedforward,
-            "video": video}
+            "video": video, "convergence": convergence}
 
 
 def machine():
@@ -162,9 +168,10 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     p.add_argument("--highres", type=int, default=1024, help="long side of the coarse-to-fine run (0: skip)")
     p.add_argument("--only", choices=["all", *MEASURES], default="all",
-                   help="highres / browser / notebooks / feedforward / video: measure only the high-resolution "
-                        "run / the laboratory in Chromium / the notebooks' run times / the real-time network / the "
-                        "three ways to paint a clip, and update results/latest.json")
+                   help="highres / browser / notebooks / feedforward / video / convergence: measure only the "
+                        "high-resolution run / the laboratory in Chromium / the notebooks' run times / the real-time "
+                        "network / the three ways to paint a clip / the stopping rule tol, and update "
+                        "results/latest.json")
     p.add_argument("--notebooks", nargs="*", default=[],
                    help="with --only notebooks: the notebooks to time, by number prefix (default: all)")
     p.add_argument("--keep-executed", metavar="DIR", help="with --only notebooks: save the executed notebooks there")
@@ -202,6 +209,7 @@ def main(argv=None):
     r["browser"] = browser(args)
     r["feedforward"] = feedforward(args)
     r["video"] = video(args)
+    r["convergence"] = convergence(args)
     r["notebooks"] = notebooks(args)
     (out_dir / "latest.json").write_text(json.dumps(r, indent=2))
     Path(args.out).write_text(report(r, args))
@@ -315,6 +323,8 @@ def report(r, args):
         lines.append("")
     if r.get("feedforward"):
         lines += feedforward_report(r["feedforward"], check)
+    if r.get("convergence"):
+        lines += convergence_report(r["convergence"])
     if r.get("video"):
         lines += video_report(r["video"], check)
     if r.get("notebooks"):
@@ -366,6 +376,28 @@ def feedforward_report(f, check):
               "device lent to this task; an estimate) training is typically 20-50x faster per step, which is what makes "
               "COCO-scale training (tens of thousands of steps at 256 px) practical.", "",
               "![held-out photos: optimisation against the network](results/feedforward.png)", ""]
+    return lines
+
+
+def convergence_report(c):
+    lines = ["## When is a picture done? The stopping rule `tol`", "",
+             f"Measured {c['date']} with `{Path(c['weights']).name}` (`--only convergence`): the seed's {c['steps']} "
+             f"steps on each content/style pair (square pictures), the rule `tol` (stop once the best objective "
+             f"improved by less than `tol`, relative, over the last {c['window']} steps) replayed on each run's "
+             "history (checked against a real run with `tol`). *objective*: the seed objective of the returned 8-bit "
+             "picture over that of the full run's; *pixels*: mean and 99th percentile of |difference| from the full "
+             "run's picture, in 0..255 levels.", "",
+             "| pair | px | full run s | " + " | ".join(f"tol {t}: steps / objective / pixels" for t in c["tols"]) + " |",
+             "| --- | ---: | ---: | " + " | ".join("---" for _ in c["tols"]) + " |"]
+    for run in c["runs"]:
+        cells = [f"{x['steps']} / {x['objective_ratio']:.3f} / {x['pixel_mean']:.1f}, {x['pixel_p99']:.0f}"
+                 for x in (run["tols"][t] for t in c["tols"])]
+        lines.append(f"| {run['content']} / {run['style'].replace('_', ' ')} | {run['size']} | {run['seconds']:.1f} | "
+                     + " | ".join(cells) + " |")
+    lines += ["", "Mean over the runs: " + "; ".join(
+        f"tol {t}: {sum(r['tols'][t]['steps'] for r in c['runs']) / len(c['runs']):.0f} steps, objective "
+        f"+{(sum(r['tols'][t]['objective_ratio'] for r in c['runs']) / len(c['runs']) - 1):.1%}, pixels "
+        f"{sum(r['tols'][t]['pixel_mean'] for r in c['runs']) / len(c['runs']):.1f}" for t in c["tols"]) + ".", ""]
     return lines
 
 
