@@ -333,7 +333,9 @@ def report(r, args):
                   "| --- | ---: | --- |"]
         for name, n in sorted(r["notebooks"].items()):
             lines.append(f"| {name} | {n['seconds']:.0f} | {n['date']} |")
-        lines.append("")
+        slowest = max(r["notebooks"].items(), key=lambda kv: kv[1]["seconds"])
+        lines += ["", f"Budget: every notebook within 300 s at its CPU defaults (slowest: {slowest[0]}, "
+                  f"{slowest[1]['seconds']:.0f} s): {check(slowest[1]['seconds'] <= 300)}.", ""]
     return "\n".join(lines)
 
 

@@ -158,7 +158,8 @@ def _multiscale(plan):
 PRESETS = {
     "seed": StyleConfig(
         name="seed",
-        description="the course's original configuration (the PyTorch tutorial's layers, beta 1e5, 300 L-BFGS steps)",
+        description="the course's original configuration (the PyTorch tutorial's layers and 300 L-BFGS steps; "
+                    "beta 1e5, where the tutorial uses 1e6)",
     ),
     "gatys": StyleConfig(
         name="gatys",

@@ -27,7 +27,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -40,7 +40,7 @@ from .checks import MAX_SIZE, check_choice, check_number, check_weight
 from .config import make_config
 from .devices import default_size, resolve_device
 from .errors import NSTError
-from .images import IMAGE_SUFFIXES, image_files, load_image, pil_to_tensor, to_pil
+from .images import IMAGE_SUFFIXES, image_files, load_image, pil_to_tensor, resize, to_pil
 from .layers import check_image_size
 from .memory import check_memory
 from .objective import TemporalTerm, build_objective, content_terms
@@ -126,7 +126,7 @@ def _fps(value, default):
     return check_number(value, "fps", above=0, maximum=1000)
 
 
-def _read_video_file(path, limit, label):
+def _read_video_file(path, limit, label, size):
     """Frames (PIL images) and rate of a video file, read with OpenCV."""
     cv2 = _cv2()
     capture = cv2.VideoCapture(str(path))
@@ -148,7 +148,8 @@ def _read_video_file(path, limit, label):
             h, w = frame.shape[:2]
             if h * w > MAX_SIZE * MAX_SIZE * 4:
                 raise NSTError(f"{label} has frames of {w}x{h} px, too large: downscale the video first")
-            pictures.append(Image.fromarray(frame[:, :, ::-1].copy()))  # BGR -> RGB
+            picture = Image.fromarray(frame[:, :, ::-1].copy())  # BGR -> RGB
+            pictures.append(picture if size is None else resize(picture, size))  # small as soon as read
     finally:
         capture.release()
     if not pictures:
@@ -156,7 +157,7 @@ def _read_video_file(path, limit, label):
     return pictures, (rate if math.isfinite(rate) and 0 < rate <= 1000 else 10.0), total
 
 
-def _read_animation(path, limit, label, what):
+def _read_animation(path, limit, label, what, size):
     """Frames (PIL images) and rate of an image file: an animation (GIF, WebP, PNG) or one picture."""
     from .images import open_image
 
@@ -169,7 +170,8 @@ def _read_animation(path, limit, label, what):
                 if total > limit:
                     break
                 durations.append(frame.info.get("duration") or 0)
-                pictures.append(frame.convert("RGBA").copy())
+                picture = frame.convert("RGBA")
+                pictures.append(picture.copy() if size is None else resize(picture, size))
     except (OSError, ValueError, EOFError, SyntaxError) as err:
         raise NSTError(f"{label} could not be read frame by frame ({' '.join(str(err).split())[:80]}): the file "
                        f"may be damaged") from None
@@ -197,8 +199,7 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
             clip = Clip(clip.frames[:limit], clip.fps, clip.name,
                         None if clip.true_flows is None else clip.true_flows[:limit],
                         None if clip.true_masks is None else clip.true_masks[:limit], clip.source)
-        clip.fps = _fps(fps, clip.fps)
-        return clip
+        return replace(clip, fps=_fps(fps, clip.fps))  # a new Clip: the caller's is left as it was
     if isinstance(source, str) and source == EXAMPLE_CLIP and not files.exists(files.as_path(source), what):
         clip = example_clip(min(limit, 10), size or 128)
         clip.fps = _fps(fps, clip.fps)
@@ -225,9 +226,9 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
         return _frames_to_clip(pictures, size, label, _fps(fps, 10.0), path, limit, len(names))
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
-        pictures, rate, total = _read_animation(path, limit, label, what)
-    elif suffix in VIDEO_SUFFIXES or suffix not in IMAGE_SUFFIXES:
-        pictures, rate, total = _read_video_file(path, limit, label)
+        pictures, rate, total = _read_animation(path, limit, label, what, size)
+    else:  # a video file (MP4, AVI, MOV, ...), or anything else OpenCV may read
+        pictures, rate, total = _read_video_file(path, limit, label, size)
     return _frames_to_clip(pictures, size, label, _fps(fps, rate), path, limit, total)
 
 
