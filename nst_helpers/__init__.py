@@ -46,7 +46,7 @@ _EXPORTS = {
                "save_image", "to_pil"],
     "lab": ["Lab"],
     "live": ["LiveSession", "SweepResult", "beta_sweep"],
-    "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "tutorial_name"],
+    "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "receptive_field", "tutorial_name"],
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],
     "optimize": ["OptimizationResult", "initial_image", "optimize_image"],

@@ -78,6 +78,20 @@ def tutorial_name(name):
     return layer_info(name).tutorial
 
 
+def receptive_field(name):
+    """How many pixels across the patch of the image that one position of layer ``name`` sees.
+
+    Going up the network, a 3x3 convolution widens the patch by 2 positions of its input grid and a
+    2x2 pooling by 1, each position being ``downsample`` pixels wide: conv1_1 sees 3 px, conv1_2 5,
+    pool1 6, conv2_1 10, ... conv4_2 84, conv5_1 156 (more than a 128 px image)."""
+    target = layer_info(name)
+    size = 1
+    for row in LAYERS[: target.index + 1]:
+        step = row.downsample // (2 if row.kind == "pool" else 1)  # the input grid's spacing in pixels
+        size += {"conv": 2, "pool": 1, "relu": 0}[row.kind] * step
+    return size
+
+
 def min_image_side(names):
     """The smallest image side for which every layer in ``names`` still has at least 1x1 features."""
     return max((layer_info(n).downsample for n in names), default=1)

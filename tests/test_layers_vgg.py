@@ -92,3 +92,21 @@ def test_gradients_flow_to_the_image(model):
     out = model(img, ["conv_4"])["conv_4"]
     out.pow(2).mean().backward()
     assert img.grad is not None and img.grad.abs().sum() > 0
+
+
+def test_receptive_fields_by_hand_and_by_gradient():
+    from nst_helpers.layers import receptive_field
+
+    # by hand: a 3x3 convolution adds 2 positions of its input grid, a 2x2 pooling 1
+    assert [receptive_field(n) for n in ("conv1_1", "conv1_2", "pool1", "conv2_1", "conv3_1", "conv4_2",
+                                         "conv5_1", "pool5")] == [3, 5, 6, 10, 24, 84, 156, 268]
+    assert receptive_field("conv_4") == receptive_field("conv2_2") == 14  # the seed's content layer
+    # by gradient: the pixels that one position of the layer depends on (average pooling routes to all)
+    model = nst.load_vgg19("random", pooling="avg")
+    for layer in ("conv1_2", "conv2_1", "conv3_1"):
+        x = torch.rand(1, 3, 96, 96, requires_grad=True)
+        f = model(x, [layer])[layer]
+        f[0, :, f.shape[-2] // 2, f.shape[-1] // 2].sum().backward()
+        touched = x.grad.abs().sum((0, 1)) > 0
+        cols, rows = touched.any(0).nonzero().flatten(), touched.any(1).nonzero().flatten()
+        assert cols.max() - cols.min() + 1 == receptive_field(layer) == rows.max() - rows.min() + 1
