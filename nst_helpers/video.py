@@ -36,7 +36,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from . import files
-from .checks import MAX_SIZE, check_choice, check_number, check_weight
+from .checks import MAX_SIZE, check_choice, check_number, check_size, check_weight
 from .config import make_config
 from .devices import default_size, resolve_device
 from .errors import NSTError
@@ -188,6 +188,7 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
     ``max_frames`` frames are read (a warning says when there were more). ``fps`` overrides the rate.
     """
     limit = _check_frames(max_frames)
+    size = check_size(size)
     if isinstance(source, Clip):
         clip = source
         if size is not None:
@@ -201,7 +202,9 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
                         None if clip.true_masks is None else clip.true_masks[:limit], clip.source)
         return replace(clip, fps=_fps(fps, clip.fps))  # a new Clip: the caller's is left as it was
     if isinstance(source, str) and source == EXAMPLE_CLIP and not files.exists(files.as_path(source), what):
-        clip = example_clip(min(limit, 10), size or 128)
+        if isinstance(size, tuple):
+            raise NSTError(f"the bundled clip {EXAMPLE_CLIP!r} takes a long side in px (like 128), not HxW")
+        clip = example_clip(min(limit, 10), 128 if size is None else size)
         clip.fps = _fps(fps, clip.fps)
         return clip
     if torch.is_tensor(source):
@@ -560,16 +563,21 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temp
 # ------------------------------------------------------------------------------------ writing and showing
 
 def _as_frames(frames):
+    """A list of checked 1x3xHxW pictures (NaN, out-of-range values and non-pictures are refused)."""
     if isinstance(frames, (VideoResult, Clip)):
         frames = frames.frames
     if torch.is_tensor(frames):
         if frames.dim() != 4 or frames.shape[1] != 3 or frames.shape[0] == 0:
             raise NSTError(f"frames have shape {tuple(frames.shape)}: expected Tx3xHxW with at least one frame")
-        return [frames[t:t + 1] for t in range(frames.shape[0])]
-    frames = list(frames)
+        frames = [frames[t:t + 1] for t in range(frames.shape[0])]
+    elif isinstance(frames, (list, tuple)):
+        frames = list(frames)
+    else:
+        raise NSTError(f"frames must be a Tx3xHxW tensor, a list of pictures, a Clip or a VideoResult, not "
+                       f"{type(frames).__name__}")
     if not frames:
         raise NSTError("no frames to write: give at least one")
-    return frames
+    return [load_image(f, what=f"frame {t + 1}") for t, f in enumerate(frames)]
 
 
 def video_format(path):

@@ -353,3 +353,26 @@ def test_a_content_file_named_video_is_still_reachable(tmp_path, monkeypatch):
     Image.fromarray(np.full((40, 48, 3), 120, np.uint8)).save(tmp_path / "video", format="PNG")
     assert main(["./video", "starry_night", "-o", "out.png", "--weights", "random", "--size", "40", "--steps", "1",
                  "--quiet"]) == 0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: V.read_clip("camera_move", size=0), "size"),
+    (lambda: V.read_clip("camera_move", size=(40, 50)), "long side"),
+    (lambda: V.read_clip("camera_move", max_frames=True), "max frames"),
+    (lambda: V.read_clip("camera_move", fps=float("nan")), "fps"),
+    (lambda: V.read_clip(b"clip.mp4"), "not bytes"),
+    (lambda: V.read_clip(["nowhere.png"]), "not found"),
+    (lambda: V.write_clip(torch.full((2, 3, 8, 8), float("nan")), "never.gif"), "NaN"),
+    (lambda: V.write_clip(torch.full((2, 3, 8, 8), 9.0), "never.gif"), "not in [0, 1]"),
+    (lambda: V.write_clip([1, 2], "never.gif"), "not int"),
+    (lambda: V.write_clip((x for x in ()), "never.gif"), "not generator"),
+    (lambda: V.write_clip([], "never.gif"), "no frames"),
+    (lambda: V.estimate_flow(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 9, 8)), "differ in shape"),
+    (lambda: V.example_clip(frames=0), "frames"),
+])
+def test_bad_api_values_get_one_line_errors(tmp_path, monkeypatch, call, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NSTError) as err:
+        call()
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []  # nothing written
