@@ -138,13 +138,19 @@ def convergence(args):
     return _measure_in_child("convergence", args, "convergence")
 
 
+def curves(args):
+    """Objective against seconds at 128, 256 and 512 px for the tutorial, one scale and coarse-to-fine
+    (``benchmarks/curves.py``), drawn in ``results/curves.png``."""
+    return _measure_in_child("curves", args, "convergence curves")
+
+
 def video(args):
     """The three ways to paint a clip (``benchmarks/video.py``): stability, style, time."""
     return _measure_in_child("video", args, "video")
 
 
 MEASURES = {"highres": highres, "browser": browser, "notebooks": notebooks, "feedforward": feedforward,
-            "video": video, "convergence": convergence}
+            "video": video, "convergence": convergence, "curves": curves}
 
 
 def machine():
@@ -168,10 +174,10 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     p.add_argument("--highres", type=int, default=1024, help="long side of the coarse-to-fine run (0: skip)")
     p.add_argument("--only", choices=["all", *MEASURES], default="all",
-                   help="highres / browser / notebooks / feedforward / video / convergence: measure only the "
-                        "high-resolution run / the laboratory in Chromium / the notebooks' run times / the real-time "
-                        "network / the three ways to paint a clip / the stopping rule tol, and update "
-                        "results/latest.json")
+                   help="highres / browser / notebooks / feedforward / video / convergence / curves: measure only "
+                        "the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
+                        "real-time network / the three ways to paint a clip / the stopping rule tol / objective "
+                        "against time, and update results/latest.json")
     p.add_argument("--notebooks", nargs="*", default=[],
                    help="with --only notebooks: the notebooks to time, by number prefix (default: all)")
     p.add_argument("--keep-executed", metavar="DIR", help="with --only notebooks: save the executed notebooks there")
@@ -210,6 +216,7 @@ def main(argv=None):
     r["feedforward"] = feedforward(args)
     r["video"] = video(args)
     r["convergence"] = convergence(args)
+    r["curves"] = curves(args)
     r["notebooks"] = notebooks(args)
     (out_dir / "latest.json").write_text(json.dumps(r, indent=2))
     Path(args.out).write_text(report(r, args))
@@ -325,6 +332,8 @@ def report(r, args):
         lines += feedforward_report(r["feedforward"], check)
     if r.get("convergence"):
         lines += convergence_report(r["convergence"])
+    if r.get("curves"):
+        lines += curves_report(r["curves"], check)
     if r.get("video"):
         lines += video_report(r["video"], check)
     if r.get("notebooks"):
@@ -379,6 +388,33 @@ def feedforward_report(f, check):
               "COCO-scale training (tens of thousands of steps at 256 px) practical.", "",
               "![held-out photos: optimisation against the network](results/feedforward.png)", ""]
     return lines
+
+
+def curves_report(c, check):
+    lines = ["## Objective against time", "",
+             f"Measured {c['date']} with `{Path(c['weights']).name}` (`--only curves`): the seed objective of the "
+             "8-bit picture against the seconds since the call began (model loaded), every 5 steps, for the "
+             f"tutorial's algorithm, nst_helpers at one scale and coarse-to-fine, {c['steps']} steps, square "
+             "pictures. A coarse-to-fine picture is judged resized to the full size.", "",
+             "![objective against seconds](results/curves.png)", "",
+             "| px | single scale, 300 steps | +2 % reached by: tutorial s | single scale s | coarse-to-fine s |",
+             "| ---: | ---: | ---: | ---: | ---: |"]
+
+    def first(points, level):
+        return next((f"{s:.1f}" for s, v in points if v <= level), "never")
+
+    for size, curves in c["sizes"].items():
+        target = curves["single scale"][-1][1]
+        lines.append(f"| {size} | {target:.5f} | {first(curves['tutorial'], 1.02 * target)} | "
+                     f"{first(curves['single scale'], 1.02 * target)} | {first(curves['coarse-to-fine'], 1.02 * target)} |")
+    big = c["sizes"].get("512")
+    if big:
+        level = 1.02 * big["single scale"][-1][1]
+        best = min((s for name in ("single scale", "coarse-to-fine") for s, v in big[name] if v <= level), default=None)
+        lines += ["", f"512 px within 2 % of the single-scale 300-step objective in <= 15 s: "
+                  f"{check(best is not None and best <= 15)} (first reached after "
+                  f"{'never' if best is None else format(best, '.0f') + ' s'})."]
+    return lines + [""]
 
 
 def convergence_report(c):

@@ -100,8 +100,10 @@ def build_model(cnn, style_img, content_img):
     return model[: last + 1], style_losses, content_losses
 
 
-def run_style_transfer(cnn, content_img, style_img, num_steps=300, style_weight=1e5, content_weight=1.0):
-    """Returns (image, evaluations, seconds of optimisation)."""
+def run_style_transfer(cnn, content_img, style_img, num_steps=300, style_weight=1e5, content_weight=1.0,
+                       snapshot=None):
+    """Returns (image, evaluations, seconds of optimisation). ``snapshot(evaluations, image)``, if given,
+    is called after every evaluation (the benchmark's convergence curves; not part of the tutorial)."""
     model, style_losses, content_losses = build_model(cnn, style_img, content_img)
     input_img = content_img.clone()
     input_img.requires_grad_(True)
@@ -122,6 +124,8 @@ def run_style_transfer(cnn, content_img, style_img, num_steps=300, style_weight=
             loss = style_score + content_score
             loss.backward()
             run[0] += 1
+            if snapshot is not None:
+                snapshot(run[0], input_img.detach())
             return style_score + content_score
 
         optimizer.step(closure)
