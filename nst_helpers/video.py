@@ -669,19 +669,19 @@ def write_clip(frames, path, fps=10.0, overwrite=False, protect=()):
 
 def clips_html(clips, fps=10.0, width=None):
     """HTML showing clips side by side as looping GIFs, each with its caption above: ``clips`` maps a
-    caption to frames (Tx3xHxW, a ``Clip`` or ``VideoResult``). ``width``: each clip's width in px
-    (default twice the frames' width, at least 256). Display it with ``IPython.display.HTML``."""
+    caption to frames (Tx3xHxW, a ``Clip`` or ``VideoResult``). ``width``: each clip's width in px;
+    by default the clips share one row, each between 160 and 480 px wide, growing with the page.
+    Display it with ``IPython.display.HTML``."""
     cells = []
     for caption, frames in clips.items():
         rate = getattr(frames, "fps", fps)
         pictures = _as_frames(frames)
-        shown = width or max(256, 2 * pictures[0].shape[-1])
         data = base64.b64encode(gif_bytes(pictures, rate)).decode("ascii")
-        cells.append(f'<figure style="display:inline-block;margin:4px 8px;text-align:center">'
+        box = f"width:{int(width)}px" if width else "flex:1 1 0;min-width:160px;max-width:480px"
+        cells.append(f'<figure style="{box};margin:4px 8px;text-align:center">'
                      f'<figcaption style="font-size:14pt">{_escape(caption)}</figcaption>'
-                     f'<img src="data:image/gif;base64,{data}" style="width:{shown}px;image-rendering:auto" '
-                     f'alt="{_escape(caption)}"></figure>')
-    return '<div style="display:flex;flex-wrap:wrap;align-items:flex-start">' + "".join(cells) + "</div>"
+                     f'<img src="data:image/gif;base64,{data}" style="width:100%" alt="{_escape(caption)}"></figure>')
+    return '<div style="display:flex;flex-wrap:wrap;align-items:flex-end">' + "".join(cells) + "</div>"
 
 
 def show_clips(clips, fps=10.0, width=None):
