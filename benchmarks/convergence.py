@@ -15,7 +15,7 @@ import time
 import torch
 
 import nst_helpers as nst
-from nst_helpers.optimize import TOL_WINDOW
+from nst_helpers.optimize import TOL_WINDOW, improved_less_than
 
 PAIRS = (("chelsea", "starry_night"), ("coffee", "the_scream"), ("chelsea", "the_scream"), ("coffee", "starry_night"))
 SIZES = (128, 256)
@@ -24,12 +24,12 @@ STEPS = 300
 
 
 def stop_step(totals, tol):
-    """The step at which ``tol`` ends a run whose objective per step is ``totals`` (``STEPS`` if never)."""
-    best, best_totals = float("inf"), []
+    """The step at which ``tol`` ends a run whose objective per step is ``totals`` (``STEPS`` if never),
+    by the package's own rule (``optimize.improved_less_than``)."""
+    best_totals = []
     for step, total in enumerate(totals, start=1):
-        best = min(best, total)
-        best_totals.append(best)
-        if step > TOL_WINDOW and best_totals[-TOL_WINDOW - 1] - best <= tol * abs(best):
+        best_totals.append(min(total, best_totals[-1]) if best_totals else total)
+        if improved_less_than(best_totals, tol):
             return step
     return len(totals)
 

@@ -224,13 +224,13 @@ def run_train(argv):
     from . import files
     from .checks import check_size
     from .devices import resolve_device
-    from .feedforward import apply_network, bundled_photos, photo_files, train_network, training_config
-    from .images import save_image, source_path
+    from .feedforward import apply_network, bundled_photos, train_network, training_config
+    from .images import image_files, save_image, source_path
     from .weights import weights_file
 
     args = build_train_parser().parse_args(argv)
     config = training_config(None, **{k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None})
-    photos = photo_files(args.images) if args.images else bundled_photos()
+    photos = image_files(args.images, "training photos folder") if args.images else bundled_photos()
     style = source_path(args.style, "style image")
     inputs = [style, *photos, weights_file(args.weights)]
     output = _network_output(args.output, inputs, args.force)
@@ -282,8 +282,8 @@ def run_apply(argv):
     from . import files
     from .checks import check_size
     from .devices import resolve_device
-    from .feedforward import apply_network, apply_to_folder, load_network, photo_files
-    from .images import image_format, save_image, source_path
+    from .feedforward import apply_network, apply_to_folder, load_network
+    from .images import image_files, image_format, save_image, source_path
 
     args = build_apply_parser().parse_args(argv)
     size = check_size(args.size)
@@ -305,7 +305,7 @@ def run_apply(argv):
     photos = []
     for name in args.photos:
         path = files.as_path(name, "photo")
-        photos.extend(photo_files(path, "photos folder") if files.is_dir(path, "photo") else
+        photos.extend(image_files(path, "photos folder") if files.is_dir(path, "photo") else
                       [source_path(name, "photo")])
     out_dir = files.as_path(args.output, "output folder")
     if out_dir.suffix.lower() in (".png", ".jpg", ".jpeg") and not files.is_dir(out_dir, "output folder"):
@@ -330,7 +330,9 @@ def _report_path(name, output, inputs, force):
     report = files.as_path(name, "report")
     if files.same_file(report, output):
         raise NSTError("--report and --output name the same file: choose two names")
-    if report.suffix.lower() in (".pth", ".pt", ".mp4", ".gif", ".avi", ".mov") or image_format_or_none(report):
+    from .video import WRITE_SUFFIXES
+
+    if report.suffix.lower() in (*NETWORK_SUFFIXES, *WRITE_SUFFIXES) or image_format_or_none(report):
         raise NSTError(f"--report {str(report)[:80]!r} looks like an image, video or weights file: end its name in "
                        f".json")
     files.check_output(report, inputs, force, "report")

@@ -143,16 +143,11 @@ def make_network(size="small", width=None, depth=None):
 
 # ------------------------------------------------------------------------------------------ photos
 
-def photo_files(folder, what="training photos folder"):
-    """The image files in ``folder`` (see ``images.image_files``)."""
-    return image_files(folder, what)
-
-
 def bundled_photos(held_out=False):
     """The bundled training photos, or (``held_out=True``) the bundled photos kept out of training."""
     if held_out:
         return [example_path(name) for name in HELD_OUT_PHOTOS]
-    return photo_files(TRAINING_PHOTOS, "bundled photos folder")
+    return image_files(TRAINING_PHOTOS, "bundled photos folder")
 
 
 class PhotoCrops:
@@ -287,7 +282,7 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
     if photos is None:
         photo_list = bundled_photos()
     elif isinstance(photos, (str, os.PathLike)):
-        photo_list = photo_files(photos)
+        photo_list = image_files(photos, "training photos folder")
     else:
         photo_list = [files.as_path(p, "training photo") for p in photos]
     dev = resolve_device(device) if model is None else next(model.parameters()).device
@@ -484,7 +479,7 @@ def apply_to_folder(network, photos, out_dir, size=None, overwrite=False, suffix
     Every output name is checked before the first picture is painted: an existing file (without
     ``overwrite``) or an output that is one of the photos stops the run before anything is written.
     """
-    paths = photo_files(photos, "photos folder") if isinstance(photos, (str, os.PathLike)) \
+    paths = image_files(photos, "photos folder") if isinstance(photos, (str, os.PathLike)) \
         else [files.as_path(p, "photo") for p in photos]
     out_dir = files.as_path(out_dir, "output folder")
     if files.exists(out_dir, "output folder") and not files.is_dir(out_dir, "output folder"):

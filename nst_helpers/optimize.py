@@ -46,6 +46,15 @@ from .objective import PARTS
 TOL_WINDOW = 20
 
 
+def improved_less_than(best_totals, tol):
+    """The stopping rule ``tol``: whether the best objective so far (``best_totals``, one value per
+    step) improved by less than ``tol`` (relative) over the last ``TOL_WINDOW`` steps."""
+    if len(best_totals) <= TOL_WINDOW:
+        return False
+    before, now = best_totals[-TOL_WINDOW - 1], best_totals[-1]
+    return before - now <= tol * abs(now)
+
+
 @dataclass
 class OptimizationResult:
     """What an optimisation returns.
@@ -162,10 +171,7 @@ class _Run:
 
     def converged(self):
         """Whether the best total improved by less than ``tol`` (relative) over the last ``TOL_WINDOW`` steps."""
-        if not self.tol or self.evaluations <= TOL_WINDOW:
-            return False
-        before, now = self.best_totals[-TOL_WINDOW - 1], self.best_totals[-1]
-        return before - now <= self.tol * abs(now)
+        return bool(self.tol) and improved_less_than(self.best_totals, self.tol)
 
     def result(self, stopped, seconds):
         self.bar.close()

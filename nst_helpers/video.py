@@ -59,7 +59,6 @@ DEFAULT_TOL = 5e-3
 #: A clip's frames are read up to this many unless ``max_frames`` says otherwise, and never more than the limit.
 DEFAULT_MAX_FRAMES, MAX_FRAMES = 120, 2000
 #: Video files OpenCV reads and writes here; animated images Pillow reads and writes.
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm")
 WRITE_SUFFIXES = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".gif": None}
 #: The bundled clip's name (``read_clip("camera_move")``).
 EXAMPLE_CLIP = "camera_move"
@@ -523,25 +522,23 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temp
             run = optimize_image(objective, start_picture, steps=config.steps, optimizer=config.optimizer,
                                  lr=config.lr, line_search=config.line_search, tol=tol,
                                  should_stop=should_stop, progress=False, desc=f"frame {t + 1}")
-            if run.evaluations == 0 or run.stopped not in (None, "converged"):
-                if run.stopped == "diverged" and run.evaluations:
-                    pass  # the best picture so far is kept, as ``optimize_image`` warned
-                else:
-                    result.stopped = run.stopped or "stop"
-                    break
+            # a frame that diverged keeps its best picture (``optimize_image`` warned) and ends the run;
+            # one that was stopped (Ctrl-C, should_stop) is dropped
+            if run.evaluations == 0 or run.stopped not in (None, "converged", "diverged"):
+                result.stopped = run.stopped or "stop"
+                break
             previous = run.image
             painted.append(run.image.cpu())
             result.steps.append(run.evaluations)
             result.seconds.append(run.seconds)
             result.losses.append(run.losses)
-            objective.temporal_term = None  # the style loss alone, at the kept picture
-            with torch.no_grad():
+            with torch.no_grad():  # the style loss of the kept picture
                 result.style_losses.append(float(objective.losses(run.image)["style"]))
             bar.set_postfix_str(f"{run.evaluations} steps, {run.seconds:.1f} s", refresh=False)
             bar.update(1)
             if callback is not None:
                 callback(t, run.image.detach())
-            if run.stopped not in (None, "converged"):
+            if run.stopped == "diverged":
                 result.stopped = run.stopped
                 break
     except KeyboardInterrupt:
