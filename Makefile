@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-ipywidgets7 benchmark notebooks-strip
+.PHONY: demo test test-ipywidgets7 benchmark notebooks-strip notebooks slides book
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,course]'
 	touch $@
 
 # Stylise the bundled example (a cat photo in the style of The Starry Night) into outputs/demo.png.
@@ -38,3 +38,16 @@ benchmark: $(VENV)/.installed
 # Remove outputs and execution counts from the notebooks before committing.
 notebooks-strip: $(VENV)/.installed
 	$(PY) tools/strip_notebooks.py notebooks/*.ipynb
+
+# Rewrite the notebooks that chapter scripts generate (tools/make_notebook_NN.py), stripped.
+notebooks: $(VENV)/.installed
+	for script in tools/make_notebook_*.py; do $(PY) $$script || exit 1; done
+
+# The executed course as offline reveal.js decks (build/slides/index.html) and as a static website
+# (build/book/_build/html/index.html). At the notebooks' defaults; NST_FAST=1 builds them in fast mode
+# (as CI does, in tests/browser/test_course_build.py). npm fetches reveal.js and MathJax once.
+slides: $(VENV)/.installed
+	$(PY) tools/build_course.py slides
+
+book: $(VENV)/.installed
+	$(PY) tools/build_course.py book

@@ -50,7 +50,7 @@ _EXPORTS = {
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],
     "optimize": ["OptimizationResult", "initial_image", "optimize_image"],
-    "plotting": ["plot_losses", "show_grams", "show_images"],
+    "plotting": ["method_diagram", "plot_losses", "show_feature_maps", "show_grams", "show_images", "show_receptive_fields"],
     "reconstruct": ["reconstruct_content", "reconstruct_style"],
     "transfer": ["StyleResult", "multiscale_plan", "stylize"],
     "vgg": ["IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "VGGFeatures", "load_vgg19"],

@@ -25,3 +25,28 @@ def colab_url(notebook):
 def pip_spec():
     """What ``pip install`` takes to install the package from the repository (used on Colab)."""
     return f"nst_helpers @ git+https://github.com/{REPOSITORY}.git@{BRANCH}"
+
+
+def check_exercise(what, yours, expected, rtol=1e-4, atol=1e-6):
+    """The check under a "write it yourself" cell: compare a student's result with the package's.
+
+    ``yours`` is None while the cell still holds its placeholder: the check says so and passes, so the
+    notebook still runs top to bottom. A wrong value (or shape) raises ``AssertionError`` saying what
+    differs; a right one prints a line saying so. Returns True when the answer was checked and right.
+    """
+    import torch
+
+    if yours is None:
+        print(f"{what}: not written yet (fill in the cell above, then run this one again)")
+        return False
+    yours = torch.as_tensor(yours)
+    expected = torch.as_tensor(expected)
+    if yours.shape != expected.shape:
+        raise AssertionError(f"{what}: your result has shape {tuple(yours.shape)}, the package's "
+                             f"{tuple(expected.shape)}")
+    yours, expected = yours.detach().double().cpu(), expected.detach().double().cpu()
+    if not torch.allclose(yours, expected, rtol=rtol, atol=atol):
+        worst = (yours - expected).abs().max().item()
+        raise AssertionError(f"{what}: your result differs from the package's by up to {worst:.3g}")
+    print(f"{what}: correct")
+    return True

@@ -25,9 +25,33 @@ def test_gatys_preset_uses_the_papers_layers(model):
     assert p.content_layers == ("relu4_2",)
     assert p.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     assert sum(p.layer_weights) == pytest.approx(1.0)
+    assert p.gram_norm == "hw"  # the paper's per-layer normalisation: each layer's loss is 4 E_l
     r = nst.stylize(_photo(), _painting(), config="gatys", steps=10, model=model, progress=False)
     assert r.history["total"][-1] < r.history["total"][0]
     assert r.config["style_layers"] == list(p.style_layers)
+
+
+def test_gatys_style_term_is_the_papers_weighted_sum_of_E_l(model):
+    """With the gatys preset, the style term is beta * sum_l w_l * 4 E_l, E_l computed by hand from raw Gram
+    matrices as in the paper (float64)."""
+    photo, painting = _photo().double(), _painting(32, 40).double()  # one size: the paper compares equal M_l
+    model = model.double()
+    try:
+        p = nst.PRESETS["gatys"]
+        objective = nst.build_objective(model, photo, [painting], p)
+        with torch.no_grad():
+            _, parts = objective(photo)
+            fx, fa = model(photo, list(p.style_layers)), model(painting, list(p.style_layers))
+        expected = 0.0
+        for name, w in zip(p.style_layers, p.layer_weights):
+            _, n_l, h, wd = fx[name].shape
+            g = fx[name][0].flatten(1) @ fx[name][0].flatten(1).T
+            a = fa[name][0].flatten(1) @ fa[name][0].flatten(1).T
+            e_l = ((g - a) ** 2).sum() / (4 * n_l**2 * (h * wd) ** 2)
+            expected += w * 4 * e_l.item()
+        assert parts["style"] == pytest.approx(p.style_weight * expected, rel=1e-6)
+    finally:
+        model.float()
 
 
 def test_yiq_round_trip():
