@@ -1,49 +1,21 @@
 """Writes notebooks/09_video.ipynb (stripped). Kept beside the notebook so that a change to the chapter
 is a change to this script: ``python tools/make_notebook_09.py``."""
 
-from pathlib import Path
+import sys
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from notebook_writer import Chapter
 
-ROOT = Path(__file__).resolve().parents[1]
-NAME = "09_video.ipynb"
+TIME = ("161 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run "
+        "--only notebooks` on 2026-11-25); three methods x 8 frames; on a GPU, seconds (an estimate: no GPU was "
+        "measured).")
 
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text):
-    cells.append(new_code_cell(text.strip("\n")))
-
-
-md(f"""
-# 9. Video: style transfer that does not flicker
-
+nb = Chapter("09_video.ipynb", "9. Video: style transfer that does not flicker", """
 Paint each frame of a clip on its own and the strokes jump from frame to frame: the picture flickers,
 even where the scene hardly moves. Ruder, Dosovitskiy and Brox (2016) keep a clip steady with two ideas
 built on *optical flow*: start each frame from the previous painted frame moved along the motion, and
 add a *temporal loss* that penalises changes the motion does not explain. This chapter shows the
 flicker, measures it, and removes it, with the objective of notebook 5 and one new term.
-
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nst-course/neural-style-course/blob/main/notebooks/{NAME})
-
-*Time: TIME_PLACEHOLDER*
-""")
-
-code("""
-# On Colab, install the course's package from its repository. Colab's own torch, ipywidgets (7.x) and the
-# rest are kept: pip only installs what is missing, and the package's requirements are lower bounds.
-# Anywhere else this cell does nothing: install with `pip install -e .` from the repository.
-import sys
-if "google.colab" in sys.modules:
-    %pip install --quiet "nst_helpers @ git+https://github.com/nst-course/neural-style-course.git@main"
-""")
-
-code("""
+""", sys.argv[1] if len(sys.argv) > 1 else TIME, imports="""
 import time
 
 import matplotlib.pyplot as plt
@@ -54,6 +26,7 @@ import nst_helpers as nst
 
 V = nst.video  # the module of this chapter: clips, optical flow, warping, occlusions, the three methods
 """)
+md, code = nb.md, nb.code
 
 code("""
 # Parameters. The defaults suit a laptop CPU.
@@ -318,24 +291,40 @@ warping error (measured with the estimated flow for your clips). Ctrl-C keeps th
 ## Exercises
 
 1. Run method (c) with `temporal_weight` 1, 5, 30 and 100. How do the warping error and the style loss move?
-   <details><summary>Answer</summary>The warping error falls quickly and then levels off near the
+   <details><summary>Answer</summary>
+
+   The warping error falls quickly and then levels off near the
    resampling floor, while the style loss keeps rising: a large $\\lambda$ freezes the first frame's strokes and
    drags them along, so later frames match the painting less well. The useful value is the smallest one at
-   which the warping error has levelled off; the default, 5, was chosen that way.</details>
+   which the warping error has levelled off; the default, 5, was chosen that way.
+
+   </details>
 2. Use the estimated flow with the occlusion mask set to all ones (`c = 1` everywhere). What goes wrong,
    and where?
-   <details><summary>Answer</summary>The uncovered background behind the cup is pulled towards what the
+   <details><summary>Answer</summary>
+
+   The uncovered background behind the cup is pulled towards what the
    warp reads there, which is the cup's old strokes: a ghost of the cup trails behind it. The mask exists to
-   leave exactly those pixels free.</details>
+   leave exactly those pixels free.
+
+   </details>
 3. Why does the temporal loss divide by $D$, and what would change without it?
-   <details><summary>Answer</summary>With the mean, $\\lambda$ means the same at any frame size, like the
+   <details><summary>Answer</summary>
+
+   With the mean, $\\lambda$ means the same at any frame size, like the
    content loss's mean over activations. Without it, doubling the frame's side would multiply the term by 4 and
-   a $\\lambda$ tuned at 128 px would be far too strong at 256 px.</details>
+   a $\\lambda$ tuned at 128 px would be far too strong at 256 px.
+
+   </details>
 4. Self-check: for a static scene (every flow zero, mask all ones) and frames $S_{t-1} = 0.5$, $x = 0.7$
    everywhere, what is $L_\\text{temporal}$? Compute it with `nst.losses.temporal_loss`.
-   <details><summary>Answer</summary>$(0.7 - 0.5)^2 = 0.04$: every value contributes 0.04 and the mean over
+   <details><summary>Answer</summary>
+
+   $(0.7 - 0.5)^2 = 0.04$: every value contributes 0.04 and the mean over
    $D$ values is 0.04. `nst.losses.temporal_loss(torch.full((1, 3, 4, 4), 0.7), torch.full((1, 3, 4, 4), 0.5),
-   torch.ones(1, 1, 4, 4))` gives `0.04`.</details>
+   torch.ones(1, 1, 4, 4))` gives `0.04`.
+
+   </details>
 """)
 
 code("""
@@ -346,17 +335,5 @@ print(value.item())
 """)
 
 
-def main(time_line="161 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run --only notebooks` on 2026-11-25); three methods x 8 frames; on a GPU, seconds (an estimate: no GPU was measured)."):
-    nb = new_notebook(cells=[nbformat.from_dict(c) for c in cells])
-    nb.cells[0].source = nb.cells[0].source.replace("TIME_PLACEHOLDER", time_line)
-    for i, cell in enumerate(nb.cells):  # stable ids: a change to the script shows as a small diff
-        cell.id = f"nb09-{i:02d}"
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                   "language_info": {"name": "python"}}
-    nbformat.write(nb, ROOT / "notebooks" / NAME)
-
-
 if __name__ == "__main__":
-    import sys
-
-    main(*sys.argv[1:])
+    nb.save()
