@@ -2,7 +2,7 @@
 
 from notebook_writer import COMMON_PARAMETERS, Chapter, answer
 
-TIME = ("62 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run "
+TIME = ("76 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run "
         "--only notebooks` on 2026-11-25); on a GPU at 512 px, under a minute (an estimate: no GPU was measured).")
 
 nb = Chapter("02_content_reconstruction.ipynb", "2. Content reconstruction: what each layer remembers", """

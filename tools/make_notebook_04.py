@@ -160,7 +160,7 @@ nb.md("""
 ## Why the texture grows with the layers
 
 A unit at conv1_1 sees 3 x 3 pixels; after each pooling the next block's units see regions twice as wide
-(`nst.receptive_field`: 3, 10, 24, 60 and 156 px at conv1_1 ... conv5_1). Matching only conv1_1 reproduces colours
+(`nst.receptive_field`: 3, 10, 24, 68 and 156 px at conv1_1 ... conv5_1). Matching only conv1_1 reproduces colours
 and the finest grain; adding conv2_1 and conv3_1 brings strokes; conv4_1 and conv5_1 bring larger structures
 (swirls, repeated shapes), always scrambled in position because the Gram matrix does not record where things are.
 """)
