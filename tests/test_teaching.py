@@ -65,3 +65,30 @@ def test_method_diagram_names_both_losses_and_the_gradient():
     fig = nst.method_diagram()
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "content" in texts and "style" in texts and "gradient" in texts and "VGG19" in texts
+
+
+def test_the_worked_answers_of_the_write_it_yourself_cells_are_right():
+    """The answers the notebooks reveal (notebooks 2, 3, 4, 7), typed as a student would, pass the checks."""
+    gen = torch.Generator().manual_seed(0)
+    f, p = torch.rand(1, 4, 3, 5, generator=gen), torch.rand(1, 4, 3, 5, generator=gen)
+    assert course.check_exercise("content loss", ((f - p) ** 2).mean(), nst.content_loss(f, p))
+    flat = f.flatten(2)
+    assert course.check_exercise("Gram matrix", flat @ flat.transpose(1, 2) / f[0].numel(), nst.gram_matrix(f))
+    flat_x, flat_a, n = f.flatten(2), p.flatten(2), f[0].numel()
+    g, a = flat_x @ flat_x.transpose(1, 2) / n, flat_a @ flat_a.transpose(1, 2) / n
+    assert course.check_exercise("style loss", ((g - a) ** 2).mean(),
+                                 nst.style_loss(nst.gram_matrix(f), nst.gram_matrix(p)))
+    x = torch.rand(2, 3, 6, 7, generator=gen)
+    tv = ((x[..., 1:, :] - x[..., :-1, :]) ** 2).mean() + ((x[..., :, 1:] - x[..., :, :-1]) ** 2).mean()
+    assert course.check_exercise("total variation", tv, nst.tv_loss(x))
+
+    def sqrtm(s, power):
+        e, v = torch.linalg.eigh(s)
+        return v @ torch.diag(e.clamp_min(1e-10) ** power) @ v.T
+
+    painting, photo = nst.load_image("starry_night", size=48), nst.load_image("chelsea", size=48)
+    (mu_a, s_a), (mu_p, s_p) = (tuple(t.double() for t in nst.color_stats(im)) for im in (painting, photo))
+    flat = painting[0].reshape(3, -1).double()
+    out = sqrtm(s_p, 0.5) @ sqrtm(s_a, -0.5) @ (flat - mu_a.view(3, 1)) + mu_p.view(3, 1)
+    assert course.check_exercise("colour matching", out.reshape(painting.shape).float().clamp(0, 1),
+                                 nst.match_histogram(painting, photo), atol=1e-3)

@@ -145,6 +145,29 @@ assert torch.allclose(torch.tensor(losses[:n]), torch.tensor(package.history["to
 """)
 
 nb.md("""
+### Write it yourself
+
+The closure, for any picture `x`, optimiser and objective: four lines. The check calls it once at the photo and
+compares the loss it returns and the gradient it leaves in `x.grad` with the package's objective.
+""")
+
+nb.code("""
+def make_my_closure(x, optimizer, objective):
+    def closure():
+        return None  # your code: four lines (clear the gradient, evaluate in range, back-propagate, return)
+    return closure
+
+
+x_try = content.clone().requires_grad_(True)
+loss_try = make_my_closure(x_try, torch.optim.LBFGS([x_try]), objective)()
+x_ref = content.clone().requires_grad_(True)
+total_ref, _ = objective(x_ref.clamp(0, 1))
+total_ref.backward()
+nst.course.check_exercise("closure, its loss", None if loss_try is None else loss_try.detach(), total_ref.detach())
+nst.course.check_exercise("closure, its gradient", None if loss_try is None else x_try.grad, x_ref.grad)
+""")
+
+nb.md("""
 Step for step, the two runs evaluate the same pictures. (PyTorch's L-BFGS checks `max_eval` only between its
 iterations, so by hand it may overrun the budget by a few evaluations inside a line search; the package stops at
 exactly the number of steps asked for.)
@@ -206,6 +229,18 @@ paper's conv3_1; the `gatys` preset uses conv1_1 ... conv5_1). Notebook 7 shows 
 
 nb.code("""
 nst.show_images([content, style, result.image], ["content", "style", "result (seed, 300 steps)"], size=4);
+""")
+
+nb.md("""
+What improves it, in one run each (the stopping rule of the section *When is the picture done?* keeps them short):
+the paper's deeper layers (`"gatys"`), and the same at twice the size.
+""")
+
+nb.code("""
+better = nst.stylize(CONTENT, STYLE, "gatys", size=SIZE, steps=STEPS, model=model, tol=0.005, log_every=0)
+bigger = nst.stylize(CONTENT, STYLE, "gatys", size=2 * SIZE, steps=STEPS, model=model, tol=0.005, log_every=0)
+nst.show_images([result.image, better.image, bigger.image],
+                ["seed", "gatys preset", f"gatys preset, {2 * SIZE} px"], size=4);
 """)
 
 nb.md(r"""
@@ -286,6 +321,8 @@ nst.show_images([r.image for r in runs.values()],
 """)
 
 A = [
+    answer("`optimizer.zero_grad()`, `total, parts = objective(x.clamp(0, 1))`, `total.backward()`, "
+           "`return total`: the closure of the cell above it, with the list of losses left out."),
     answer("From noise the first few dozen steps only build up the photo's layout, which the copy of the photo "
            "has at step 0: expect it to need several times more steps to reach the same objective, and the "
            "picture keeps some noise where the content layer is invariant (notebook 2)."),
@@ -316,19 +353,21 @@ nb.md(f"""
 
 ## Exercises
 
-1. Start from noise (`init="noise"`). How many steps does it take to look as good as starting from the photo?
+1. The "write it yourself" cell: the closure.
    {A[0]}
-2. Which optimiser reaches the lower loss in 300 evaluations, and what happens to Adam with `lr=0.1`?
+2. Start from noise (`init="noise"`). How many steps does it take to look as good as starting from the photo?
    {A[1]}
-3. Blend three styles (add your own painting). Do the blend weights behave as you expect?
+3. Which optimiser reaches the lower loss in 300 evaluations, and what happens to Adam with `lr=0.1`?
    {A[2]}
-4. Self-check: show that $\\sum_s b_s \\lVert G - A_s\\rVert^2$ and $\\lVert G - \\bar A\\rVert^2$ differ by a
-   constant, and check it on random matrices.
+4. Blend three styles (add your own painting). Do the blend weights behave as you expect?
    {A[3]}
+5. Self-check: show that $\\sum_s b_s \\lVert G - A_s\\rVert^2$ and $\\lVert G - \\bar A\\rVert^2$ differ by a
+   constant, and check it on random matrices.
+   {A[4]}
 """)
 
 nb.code("""
-# Exercise 4, self-check: the blended loss and the loss against the blended Gram matrix differ by a constant
+# Exercise 5, self-check: the blended loss and the loss against the blended Gram matrix differ by a constant
 gen = torch.Generator().manual_seed(0)
 A1, A2 = torch.randn(8, 8, generator=gen, dtype=torch.float64), torch.randn(8, 8, generator=gen, dtype=torch.float64)
 b = (0.7, 0.3)
