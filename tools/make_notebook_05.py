@@ -2,7 +2,7 @@
 
 from notebook_writer import COMMON_PARAMETERS, Chapter, answer
 
-TIME = ("54 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run "
+TIME = ("80 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run "
         "--only notebooks` on 2026-11-25); on a GPU at 512 px, about a minute (an estimate: no GPU was measured).")
 
 nb = Chapter("05_style_transfer_lbfgs.ipynb", "5. Style transfer with L-BFGS", """
