@@ -144,7 +144,7 @@ def show_grams(grams, titles, size=4.0, max_channels=32, difference=False, fonts
     return fig
 
 
-def show_feature_maps(features, channels=4, size=2.2, fontsize=12):
+def show_feature_maps(features, channels=4, size=4.0, fontsize=14):
     """What the network sees: for each layer in ``features`` (name -> 1 x C x H x W), the ``channels``
     most active channels (largest mean activation) as grey images, one row per layer."""
     plt = _pyplot()
@@ -157,7 +157,7 @@ def show_feature_maps(features, channels=4, size=2.2, fontsize=12):
             ax.imshow(f[c].numpy(), cmap="gray")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{name} ch {int(c)} ({f.shape[1]}x{f.shape[2]})", fontsize=fontsize - 2)
+            ax.set_title(f"{name} ch {int(c)} ({f.shape[1]}x{f.shape[2]})", fontsize=fontsize)
     fig.tight_layout()
     return fig
 

@@ -40,6 +40,14 @@ def test_notebook_is_stripped_and_opens_with_title_badge_install_import(name):
     assert all("self-check" in c.source.lower() for c in nb.cells[last_text + 1:])
 
 
+def test_the_opening_is_the_same_in_every_notebook():
+    """The install cell and the imports cell are identical everywhere (a chapter's own imports come later)."""
+    openings = {name: [c.source for c in nbformat.read(NOTEBOOKS / name, as_version=4).cells[1:3]] for name in NAMES}
+    first = openings[NAMES[0]]
+    assert first[1] == "import torch\n\nimport nst_helpers as nst"
+    assert all(opening == first for opening in openings.values()), [n for n, o in openings.items() if o != first]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_in_fast_mode(name, tmp_path, monkeypatch):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)

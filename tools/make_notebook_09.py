@@ -15,17 +15,7 @@ even where the scene hardly moves. Ruder, Dosovitskiy and Brox (2016) keep a cli
 built on *optical flow*: start each frame from the previous painted frame moved along the motion, and
 add a *temporal loss* that penalises changes the motion does not explain. This chapter shows the
 flicker, measures it, and removes it, with the objective of notebook 5 and one new term.
-""", sys.argv[1] if len(sys.argv) > 1 else TIME, imports="""
-import time
-
-import matplotlib.pyplot as plt
-import torch
-from torch.nn import functional as F
-
-import nst_helpers as nst
-
-V = nst.video  # the module of this chapter: clips, optical flow, warping, occlusions, the three methods
-""")
+""", sys.argv[1] if len(sys.argv) > 1 else TIME)
 md, code = nb.md, nb.code
 
 code("""
@@ -37,11 +27,18 @@ STYLE = "starry_night"
 SIZE = 64 if FAST else 128  # long side of the frames (the seed's CPU size)
 FRAMES = 3 if FAST else 8  # frames of the bundled clip (it has up to 10 here; any number can be made)
 STEPS = 4 if FAST else 300  # each frame's budget of L-BFGS steps (the seed's)
-TOL = V.DEFAULT_TOL  # 0.005: a frame stops once its objective improves by less than 0.5 % over 20 steps
-TEMPORAL_WEIGHT = V.DEFAULT_TEMPORAL_WEIGHT  # lambda of the temporal loss
+TOL = nst.video.DEFAULT_TOL  # 0.005: a frame stops once its objective improves by less than 0.5 % over 20 steps
+TEMPORAL_WEIGHT = nst.video.DEFAULT_TEMPORAL_WEIGHT  # lambda of the temporal loss
 """)
 
 code("""
+import time
+
+import matplotlib.pyplot as plt
+from torch.nn import functional as F
+
+V = nst.video  # the module of this chapter: clips, optical flow, warping, occlusions, the three methods
+
 model = nst.load_vgg19(WEIGHTS, device=DEVICE)
 clip = V.read_clip("camera_move", size=SIZE, max_frames=FRAMES)
 print(f"{len(clip)} frames of {clip.frames.shape[-1]}x{clip.frames.shape[-2]} px at {clip.fps:g} frames per second")
