@@ -15,7 +15,6 @@ first build).
 """
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -76,15 +75,19 @@ def execute(names, out_dir, reuse=False, timeout=900):
 
 
 def assets():
-    """The folder with reveal.js, require.js and jQuery (npm, fetched once) and MathJax 2 (pip)."""
+    """The node_modules folder with the pinned ``NPM_PACKAGES`` (fetched once by npm)."""
     modules = ASSETS_CACHE / "node_modules"
     if not all((modules / npm_name(p)).is_dir() for p in NPM_PACKAGES):
         if shutil.which("npm") is None:
             raise BuildError("npm is needed once to fetch reveal.js, require.js and jQuery: install Node.js "
                              "(e.g. apt install npm), then run this again")
         ASSETS_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(ASSETS_CACHE),
-                        *NPM_PACKAGES], check=True)
+        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix",
+                               str(ASSETS_CACHE), *NPM_PACKAGES], capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise BuildError(f"npm could not fetch {', '.join(NPM_PACKAGES)} ({last}): check the connection to "
+                             f"the npm registry, then run this again")
     return modules
 
 
