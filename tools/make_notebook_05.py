@@ -2,7 +2,7 @@
 
 from notebook_writer import COMMON_PARAMETERS, Chapter, answer
 
-TIME = ("80 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run "
+TIME = ("77 s on a 2-core laptop CPU at its defaults (stand-in weights, measured by `python -m benchmarks.run "
         "--only notebooks` on 2026-11-25); on a GPU at 512 px, about a minute (an estimate: no GPU was measured).")
 
 nb = Chapter("05_style_transfer_lbfgs.ipynb", "5. Style transfer with L-BFGS", """
@@ -74,6 +74,7 @@ results (notebook 6 is the tool for that).
 """)
 
 nb.code("""
+model = nst.load_vgg19(WEIGHTS, device=DEVICE)
 photo_small = nst.load_image(CONTENT, size=SIZE, device=DEVICE)
 layer = nst.PRESETS["gatys"].content_layers[0]
 h, w = photo_small.shape[-2] // 8, photo_small.shape[-1] // 8  # relu4_2 is after three poolings
@@ -81,6 +82,37 @@ n_l, m_l = 512, h * w
 for ratio in (1e-3, 1e-4):
     print(f"paper alpha/beta = {ratio:g}: package beta/alpha = {(1 / ratio) / (2 * n_l * m_l):.3g} "
           f"(content layer {layer}: N_l = {n_l}, M_l = {h} x {w})")
+""")
+
+nb.md(r"""
+The mapping, checked: the paper's objective computed by hand from raw activations ($\frac12\sum$ and $E_l$ with
+unnormalised Gram matrices, $\alpha/\beta = 10^{-3}$), and the package's `gatys` objective with the mapped
+weights, at the same picture. Their ratio must be the overall factor $\frac{2}{N_l M_l \alpha}$ (the painting is
+resized to the photo's size, as the paper's $E_l$ compares pictures with equal $M_l$).
+""")
+
+nb.code("""
+ALPHA, BETA = 1.0, 1e3
+gatys = nst.PRESETS["gatys"]
+painting_same = nst.load_image(STYLE, size=tuple(photo_small.shape[-2:]), device=DEVICE)
+x_check = (photo_small + 0.05 * torch.randn(photo_small.shape, generator=torch.Generator().manual_seed(0))
+           .to(photo_small)).clamp(0, 1)
+with torch.no_grad():
+    fx, fp, fa = (model(im, [layer, *gatys.style_layers]) for im in (x_check, photo_small, painting_same))
+n_l, m_l = fx[layer].shape[1], fx[layer].shape[2] * fx[layer].shape[3]  # the content layer's, as measured
+content_paper = 0.5 * ((fx[layer] - fp[layer]).double() ** 2).sum()
+style_paper = 0.0
+for name, w_l in zip(gatys.style_layers, gatys.layer_weights):
+    Fx, Fa = fx[name][0].flatten(1).double(), fa[name][0].flatten(1).double()
+    N, M = Fx.shape
+    style_paper += w_l * ((Fx @ Fx.T - Fa @ Fa.T) ** 2).sum() / (4 * N**2 * M**2)
+paper_total = ALPHA * content_paper + BETA * style_paper
+mapped = nst.make_config("gatys", content_weight=1.0, style_weight=(BETA / ALPHA) / (2 * n_l * m_l))
+with torch.no_grad():
+    package_total = nst.build_objective(model, photo_small, [painting_same], mapped)(x_check)[0].item()
+factor = 2 / (n_l * m_l * ALPHA)
+print(f"package / paper = {package_total / paper_total.item():.6g}, 2 / (N_l M_l alpha) = {factor:.6g}")
+assert abs(package_total / paper_total.item() / factor - 1) < 1e-3
 """)
 
 nb.md(r"""
@@ -118,7 +150,6 @@ once, without gradients: `nst.build_objective` does that, making one `ContentTer
 """)
 
 nb.code("""
-model = nst.load_vgg19(WEIGHTS, device=DEVICE)
 content = nst.load_image(CONTENT, size=SIZE, device=DEVICE)
 style = nst.load_image(STYLE, size=SIZE, device=DEVICE)
 objective = nst.build_objective(model, content, [style], seed)  # alpha * content terms + beta * style terms
