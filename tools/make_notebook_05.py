@@ -308,7 +308,7 @@ The seed runs 300 steps, but the curves above fall steeply for a few dozen steps
 The stopping rule `tol` ends a run once the best objective has improved by less than that fraction over the last
 20 steps (`nst.stylize(..., tol=0.005)`, `--tol 0.005`). `python -m benchmarks.run --only convergence` replays it
 on full 300-step runs of four content/style pairs at 128 and 256 px (stand-in weights; `benchmarks/RESULTS.md`):
-with `tol=0.005` the runs stop after 116 steps on average (80 to 189), at an objective 1.1 % above the 300-step
+with `tol=0.005` the runs stop after 116 steps on average (80 to 193), at an objective 1.0 % above the 300-step
 one. The pixels still differ (a mean of 20 levels out of 255), but as texture shuffled in place: side by side the
 two pictures look the same, while the picture after 40 steps visibly does not. That is why 300 steps are more
 than a picture needs. The seed stays 300 steps, the default here and on the command line, so that it is
