@@ -59,7 +59,8 @@ def execute(names, out_dir, reuse=False, timeout=900):
     out_dir.mkdir(parents=True, exist_ok=True)
     scratch = out_dir / "_scratch"
     scratch.mkdir(exist_ok=True)
-    os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend: figures go into the outputs
+    # the kernel's own environment, without MPLBACKEND: its inline backend puts the figures into the outputs
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     for name in names:
         target = out_dir / name
         if reuse and target.exists():
@@ -67,7 +68,7 @@ def execute(names, out_dir, reuse=False, timeout=900):
         nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
         start = time.perf_counter()
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(scratch)}}).execute()
+                       resources={"metadata": {"path": str(scratch)}}).execute(env=env)
         nbformat.write(nb, target)
         print(f"executed {name} in {time.perf_counter() - start:.0f} s", flush=True)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -150,8 +151,9 @@ def build_slides(executed, out_dir):
         written.append(target)
     index = ["<!doctype html><meta charset='utf-8'><title>Neural style transfer: slides</title>",
              "<h1>Neural style transfer: the course as slides</h1><ol>"]
-    for target, (name, title) in zip(written, [(n, t) for n, t in course.NOTEBOOKS if n in {p.name for p in executed}]):
-        index.append(f"<li><a href='{target.name}'>{title}</a></li>")
+    titles = dict(course.NOTEBOOKS)
+    for path, target in zip(executed, written):
+        index.append(f"<li><a href='{target.name}'>{titles[path.name]}</a></li>")
     (out_dir / "index.html").write_text("\n".join(index + ["</ol>"]), encoding="utf-8")
     return written
 

@@ -316,13 +316,12 @@ reproduced exactly; `tol` is there when you want the picture sooner.
 """)
 
 nb.code("""
-# When would the stopping rule have ended this run? Replay it on the run's own history (what
-# nst.stylize(..., tol=TOL) does as it goes): stop once the best objective improved by less than TOL
+# When would the stopping rule have ended this run? Replay it on the run's own history with the rule
+# nst.stylize(..., tol=TOL) applies as it goes: stop once the best objective improved by less than TOL
 # (relative) over the last nst.optimize.TOL_WINDOW steps.
 TOL = 0.005
-window = nst.optimize.TOL_WINDOW
 best = [min(result.history["total"][:k + 1]) for k in range(len(result.history["total"]))]
-stop = next((k + 1 for k in range(window, len(best)) if best[k - window] - best[k] <= TOL * best[k]), len(best))
+stop = next((k + 1 for k in range(len(best)) if nst.optimize.improved_less_than(best[:k + 1], TOL)), len(best))
 print(f"tol {TOL}: would stop after {stop} of {len(best)} steps, at an objective {best[stop - 1] / best[-1] - 1:+.1%} "
       f"from the final one")
 for k in (10, 20, 40, 80, 150):

@@ -39,15 +39,9 @@ def built(tmp_path_factory):
     import build_course
 
     out = tmp_path_factory.mktemp("course")
-    old = os.environ.get("NST_FAST")
-    os.environ["NST_FAST"] = "1"
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # module-scoped: the function-scoped monkeypatch is not available
+        mp.setenv("NST_FAST", "1")
         assert build_course.main(["both", "--out", str(out)]) == 0
-    finally:
-        if old is None:
-            os.environ.pop("NST_FAST", None)
-        else:
-            os.environ["NST_FAST"] = old
     return out
 
 
