@@ -16,6 +16,7 @@ first build).
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,7 @@ def notebooks(selected=()):
 def execute(names, out_dir, reuse=False, timeout=900):
     """Execute each notebook top to bottom into ``out_dir`` (working directory: a scratch folder)."""
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     out_dir.mkdir(parents=True, exist_ok=True)
     scratch = out_dir / "_scratch"
@@ -67,8 +69,14 @@ def execute(names, out_dir, reuse=False, timeout=900):
             continue
         nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
         start = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(scratch)}}).execute(env=env)
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(scratch)}}).execute(env=env)
+        except CellExecutionError as err:
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # the traceback's terminal colours
+            last = next((line for line in reversed(plain.splitlines()) if line.strip()), "an error")
+            raise BuildError(f"{name} stopped with {last[:200]}: run it in Jupyter to see the cell, fix it, "
+                             f"then build again") from None
         nbformat.write(nb, target)
         print(f"executed {name} in {time.perf_counter() - start:.0f} s", flush=True)
     shutil.rmtree(scratch, ignore_errors=True)
