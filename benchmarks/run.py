@@ -354,7 +354,12 @@ def feedforward_report(f, check):
     lines = ["## Real-time style: the feed-forward network (notebook 8)", "",
              f"Measured {f['date']} with `{Path(f['weights']).name}` (`--only feedforward`): the notebook's default network "
              f"({f['network']}) trained on the bundled photos for {f['train_steps']} steps (batch {d['batch_size']}, "
-             f"{d['crop']} px crops, Adam lr {d['lr']:g}) in {f['train_seconds']:.0f} s on this CPU. Judged on the "
+             f"{d['crop']} px crops, Adam lr {d['lr']:g}, VGG19 in {f.get('precision', 'float32')}) in "
+             f"{f['train_seconds']:.0f} s on this CPU" + (
+                 f" (a training step takes {f['step_seconds']['float32']:.3f} s with VGG19 in float32 and "
+                 f"{f['step_seconds']['bfloat16']:.3f} s in bfloat16: "
+                 f"{f['step_seconds']['float32'] / f['step_seconds']['bfloat16']:.2f}x faster)"
+                 if f.get("step_seconds") else "") + ". Judged on the "
              f"held-out photos at {f['size']} px with the seed objective (8-bit pictures), against the seed's 300 "
              f"L-BFGS steps on the same photo:", "",
              "| photo | L-BFGS content | L-BFGS style | L-BFGS s | network content | network style | network ms | "
@@ -395,25 +400,42 @@ def curves_report(c, check):
              f"Measured {c['date']} with `{Path(c['weights']).name}` (`--only curves`): the seed objective of the "
              "8-bit picture against the seconds since the call began (model loaded), every 5 steps, for the "
              f"tutorial's algorithm, nst_helpers at one scale and coarse-to-fine, {c['steps']} steps, square "
-             "pictures. A coarse-to-fine picture is judged resized to the full size.", "",
+             "pictures, each nst_helpers run also with `precision=\"bfloat16\"` (VGG19's passes in 16-bit; the "
+             "judging is always float32). A coarse-to-fine picture is judged resized to the full size.", "",
              "![objective against seconds](results/curves.png)", "",
-             "| px | single scale, 300 steps | +2 % reached by: tutorial s | single scale s | coarse-to-fine s |",
-             "| ---: | ---: | ---: | ---: | ---: |"]
+             "| px | single scale, 300 steps | +2 % reached by: tutorial s | single scale s | coarse-to-fine s | "
+             "single scale, bfloat16 s | coarse-to-fine, bfloat16 s | bfloat16 after 300 steps |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
     def first(points, level):
         return next((f"{s:.1f}" for s, v in points if v <= level), "never")
 
     for size, curves in c["sizes"].items():
         target = curves["single scale"][-1][1]
-        lines.append(f"| {size} | {target:.5f} | {first(curves['tutorial'], 1.02 * target)} | "
-                     f"{first(curves['single scale'], 1.02 * target)} | {first(curves['coarse-to-fine'], 1.02 * target)} |")
+        cells = " | ".join(first(points, 1.02 * target) for points in curves.values())
+        bf16 = curves.get("single scale, bfloat16", [(0, float("nan"))])[-1][1]
+        lines.append(f"| {size} | {target:.5f} | {cells} | {bf16 / target - 1:+.2%} |")
     big = c["sizes"].get("512")
     if big:
         level = 1.02 * big["single scale"][-1][1]
-        best = min((s for name in ("single scale", "coarse-to-fine") for s, v in big[name] if v <= level), default=None)
+        best = min((s for name in big if name != "tutorial" for s, v in big[name] if v <= level), default=None)
         lines += ["", f"512 px within 2 % of the single-scale 300-step objective in <= 15 s: "
                   f"{check(best is not None and best <= 15)} (first reached after "
                   f"{'never' if best is None else format(best, '.0f') + ' s'})."]
+    bound = c.get("bound", {}).get("512")
+    if bound:
+        def reach(r):
+            if r["steps"] is None:
+                return f"not within {bound['steps']} steps"
+            return f"{r['steps']} steps, {r['seconds']:.1f} s ({r['per_step']:.2f} s a step)"
+
+        fastest = min((bound[p]["seconds"] for p in ("float32", "bfloat16") if bound[p]["seconds"] is not None),
+                      default=None)
+        lines += ["", f"The bound on warm starts: started from the {bound['from']} final picture (resized, its time not "
+                  f"counted), 512 px L-BFGS comes within 2 % after {reach(bound['float32'])} in float32 and "
+                  f"{reach(bound['bfloat16'])} in bfloat16. A coarse-to-fine plan pays at least that at full size"
+                  + (f", so on this CPU no plan of L-BFGS on the pixels reaches the 15 s target ({fastest:.1f} s > 15 s)."
+                     if fastest is None or fastest > 15 else ".")]
     return lines + [""]
 
 

@@ -196,6 +196,9 @@ def build_train_parser():
     p.add_argument("--crop", default=str(D["crop"]), help="side of the square training crops in px (default "
                    "%(default)s)")
     p.add_argument("--lr", default=f"{D['lr']:g}", help="Adam's learning rate (default %(default)s)")
+    p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
+                   help="arithmetic of VGG19's passes; auto: bfloat16 where the CPU or GPU has it natively "
+                        "(default %(default)s)")
     p.add_argument("--seed", default="0", help="random seed for crops and initial weights (default %(default)s)")
     p.add_argument("--checkpoint-every", default="100", metavar="N", help="write OUTPUT every N steps "
                    "(default %(default)s)")
@@ -229,7 +232,11 @@ def run_train(argv):
     from .weights import weights_file
 
     args = build_train_parser().parse_args(argv)
-    config = training_config(None, **{k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None})
+    loss = {k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None}
+    if args.precision != "auto":
+        loss["precision"] = args.precision
+    device = resolve_device(args.device)
+    config = training_config(None, device, **loss)
     photos = image_files(args.images, "training photos folder") if args.images else bundled_photos()
     style = source_path(args.style, "style image")
     inputs = [style, *photos, weights_file(args.weights)]
@@ -240,7 +247,6 @@ def run_train(argv):
         if not files.is_dir(preview_dir, "preview folder"):
             raise NSTError(f"preview folder {str(preview_dir)[:80]!r} does not exist: create it first")
     crop = check_size(args.crop, "crop size")  # the previews are painted at the crops' size
-    device = resolve_device(args.device)
     preview_photo = bundled_photos(held_out=True)[0]
 
     def preview(step, network, history):

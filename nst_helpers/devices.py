@@ -41,6 +41,29 @@ def resolve_device(device="auto"):
     return torch.device(name)
 
 
+#: The arithmetic of VGG19's passes (``StyleConfig.precision``): float32 is the seed's; bfloat16 runs the
+#: convolutions in 16-bit floats with 8-bit mantissas, about 1.5x faster on CPUs with AVX512-BF16 or AMX
+#: and on recent GPUs (benchmarks/RESULTS.md), and very slow where the CPU lacks them.
+PRECISIONS = ("float32", "bfloat16")
+
+
+def bfloat16_is_fast(device):
+    """Whether ``device`` computes bfloat16 convolutions natively (a CPU with AVX512-BF16 or AMX, a
+    CUDA GPU of compute capability 8 or more); elsewhere they are emulated and slower than float32."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        try:
+            return torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:  # torch before 2.3
+            return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
 def default_size(device="auto"):
     """The seed's image size for a device: 512 px on a GPU, 128 px on a CPU."""
     return GPU_SIZE if resolve_device(device).type in ("cuda", "mps") else CPU_SIZE

@@ -21,7 +21,9 @@ convolution instead of a transposed convolution (Odena et al., 2016: no checkerb
 Training (``train_network``) minimises the course's objective (``objective.build_objective`` with a
 ``StyleConfig``: content, style and TV terms exactly as ``stylize`` uses them) of the network's
 output for random crops of photos, with Adam. Each batch gets new content terms (the crops'
-activations); the style terms, Gram matrices of the painting, are computed once.
+activations); the style terms, Gram matrices of the painting, are computed once. Where the device
+computes bfloat16 natively, the forward passes (the network's and VGG19's) run in bfloat16 under
+autocast while the weights, the losses and Adam stay float32 (``training_config``).
 
 Saved networks (``save_network`` / ``load_network``) are a plain dict of tensors and metadata, read
 with ``torch.load(..., weights_only=True)``: no code is run when a file is loaded.
@@ -43,7 +45,7 @@ from tqdm.auto import tqdm
 from . import files
 from .checks import MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_number, check_size
 from .config import make_config
-from .devices import resolve_device
+from .devices import PRECISIONS, bfloat16_is_fast, resolve_device
 from .errors import NSTError
 from .images import EXAMPLES_DIR, example_path, image_files, load_image, open_image, pil_to_tensor, resize, save_image
 from .layers import check_image_size
@@ -51,9 +53,10 @@ from .memory import check_memory
 from .objective import build_objective, content_terms
 from .transfer import input_files
 
-#: (width, residual blocks): "small" applies a 256 px photo in about 45 ms on a 2-core CPU and trains
-#: there in minutes; "full" is Johnson et al.'s network (32 channels, 5 blocks), for a GPU.
-NETWORK_SIZES = {"small": (16, 3), "full": (32, 5)}
+#: (width, residual blocks): "small" (16 channels, Johnson et al.'s 5 blocks) paints a 256 px photo in
+#: tens of milliseconds on a 2-core CPU and trains there in minutes; "full" is Johnson et al.'s network
+#: (32 channels, 5 blocks), for a GPU.
+NETWORK_SIZES = {"small": (16, 5), "full": (32, 5)}
 #: The bundled training photos (public domain or CC0; ``examples/SOURCES.md``).
 TRAINING_PHOTOS = EXAMPLES_DIR / "photos"
 #: Bundled examples that are not in the training photos, for judging a network on photos it never saw.
@@ -65,16 +68,31 @@ FILE_VERSION = 1
 MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 128, 16, 64
 
 
-def training_config(config=None, **overrides):
+def training_config(config=None, device="cpu", **overrides):
     """The objective a network is trained with (a ``StyleConfig``): by default the ``seed`` preset's
     layers and weights (alpha 1, beta 1e5, no TV), so that the network and ``stylize`` minimise the
-    same thing and their pictures can be compared loss for loss."""
-    return make_config("seed" if config is None else config, **overrides)
+    same thing and their pictures can be compared loss for loss, with VGG19's passes in the precision
+    ``training_precision("auto", device)`` picks. A given ``config`` keeps its own precision."""
+    if config is None:
+        overrides.setdefault("precision", training_precision("auto", device))
+        config = "seed"
+    return make_config(config, **overrides)
 
 
 #: The training that notebook 8's full run and ``python -m nst_helpers train`` do by default: a small
 #: network on 128 px crops of the bundled photos (``make benchmark`` times it on a 2-core CPU).
-TRAINING_DEFAULTS = {"network": "small", "steps": 1200, "batch_size": 4, "crop": 128, "lr": 2e-3}
+TRAINING_DEFAULTS = {"network": "small", "steps": 1600, "batch_size": 4, "crop": 128, "lr": 2e-3}
+
+
+def training_precision(precision, device):
+    """The arithmetic of VGG19's passes while training: ``"auto"`` is bfloat16 where the device computes
+    it natively (about 1.5x faster per step on a CPU with AVX512-BF16: benchmarks/RESULTS.md), else
+    float32. The losses are the same functions either way (``Objective.features``)."""
+    if precision == "auto":
+        return "bfloat16" if bfloat16_is_fast(device) else "float32"
+    if precision not in PRECISIONS:
+        raise NSTError(f"unknown precision {precision!r}: use auto, {', '.join(PRECISIONS)}")
+    return precision
 
 
 # --------------------------------------------------------------------------------------------- network
@@ -106,7 +124,7 @@ class TransformNet(nn.Module):
     and the output cropped back.
     """
 
-    def __init__(self, width=16, depth=3):
+    def __init__(self, width=16, depth=5):
         super().__init__()
         self.width = int(check_number(width, "network width", minimum=1, maximum=MAX_WIDTH, integer=True))
         self.depth = int(check_number(depth, "network depth", minimum=0, maximum=MAX_DEPTH, integer=True))
@@ -253,7 +271,7 @@ def _name_of(style):
     return "style image"
 
 
-def train_network(style, photos=None, config=None, *, network="small", width=None, depth=None, steps=1200,
+def train_network(style, photos=None, config=None, *, network="small", width=None, depth=None, steps=1600,
                   batch_size=4, crop=128, lr=2e-3, model=None, weights=None, device="auto", seed=0,
                   checkpoint=None, checkpoint_every=100, preview=None, preview_every=100, should_stop=None,
                   progress=True, log_every=0):
@@ -261,13 +279,13 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
 
     style: a path, bundled example name or image. photos: a folder, a list of image files, or None
     for the bundled training photos. config: a ``StyleConfig`` or preset name (default
-    ``training_config()``): its layers, weights, Gram normalisation, pooling and style scale define
+    ``training_config(device=...)``): its layers, weights, Gram normalisation, pooling and style scale define
     the loss. network / width / depth: the network's size (or a ``TransformNet`` to train further).
     steps Adam steps over batches of ``batch_size`` random ``crop`` px crops with learning rate ``lr``.
     checkpoint: a path written (atomically) every ``checkpoint_every`` steps and when the run ends,
     Ctrl-C included. preview(step, network, history) is called every ``preview_every`` steps.
     """
-    config = training_config(config)
+    config = None if config is None else training_config(config)  # a bad one is reported first
     steps = int(check_number(steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
     batch_size = int(check_number(batch_size, "batch size", minimum=1, maximum=MAX_BATCH, integer=True))
     crop = check_size(crop, "crop size")
@@ -286,6 +304,7 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
     else:
         photo_list = [files.as_path(p, "training photo") for p in photos]
     dev = resolve_device(device) if model is None else next(model.parameters()).device
+    config = training_config(config, device=dev)
     torch.manual_seed(seed)  # the new network's initial weights; crops come from their own generator
     prior = {}
     if isinstance(network, TransformNet):
@@ -332,7 +351,9 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
                 break
             batch = crops.batch(batch_size, dev)
             optimizer.zero_grad(set_to_none=True)
-            total, parts = objective_loss(objective, net(batch), batch)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16"):
+                output = net(batch)  # in bfloat16 too when VGG19 is: its convolutions cost as much again
+            total, parts = objective_loss(objective, output.float(), batch)
             if not math.isfinite(parts["total"]):
                 raise NSTError(f"the training loss became {parts['total']} at step {step}: lower the learning rate "
                                f"or the weights")

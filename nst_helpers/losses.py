@@ -71,7 +71,7 @@ class _SymmetricProduct(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         (flat,) = ctx.saved_tensors
-        sym = grad + grad.transpose(1, 2)
+        sym = (grad + grad.transpose(1, 2)).to(flat.dtype)  # under autocast the product may be 16-bit
         if flat.stride(1) == 1 and flat.stride(2) != 1:  # channels-last activations: keep their layout
             return (flat.transpose(1, 2) @ sym).transpose(1, 2)
         return sym @ flat

@@ -12,10 +12,13 @@ Each term is a small object that calls ``losses.content_loss``, ``losses.gram_ma
 a ``TemporalTerm`` ties a video frame to the previous one (``video.py``).
 """
 
+import warnings
+
 import torch
 from torch.nn import functional as F
 
 from .checks import check_weight
+from .devices import bfloat16_is_fast
 from .errors import NSTError
 from .losses import content_loss, gram_matrix, normalize_blend, style_loss, temporal_loss, tv_loss
 
@@ -102,7 +105,8 @@ class Objective:
     ``style_terms`` holds one list of (layer weight, ``StyleTerm``) per style image. The weights
     (``content_weight``, ``style_weight``, ``tv_weight``, ``temporal_weight``, ``blend``) are checked
     when set and may be changed between evaluations: the laboratory's sliders do that. A video sets
-    ``content_terms`` and ``temporal_term`` anew for each frame.
+    ``content_terms`` and ``temporal_term`` anew for each frame. ``precision="bfloat16"`` runs VGG19
+    under autocast and compares the activations in float32 (``features``).
     """
 
     content_weight = _weight_property("content weight")
@@ -111,8 +115,9 @@ class Objective:
     temporal_weight = _weight_property("temporal weight")
 
     def __init__(self, model, content_terms=(), style_terms=(), content_weight=1.0, style_weight=1.0,
-                 tv_weight=0.0, blend=None, style_scales=None, temporal_term=None, temporal_weight=0.0):
-        self.model = model
+                 tv_weight=0.0, blend=None, style_scales=None, temporal_term=None, temporal_weight=0.0,
+                 precision="float32"):
+        self.model, self.precision = model, precision
         self.content_terms = list(content_terms)
         self.style_terms = [list(group) for group in style_terms]
         self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
@@ -136,10 +141,20 @@ class Objective:
             return list(self.blend)
         return balance_factors(self.blend, self.style_scales)
 
+    def features(self, image):
+        """VGG19's activations of ``image`` at the objective's layers, as float32. In bfloat16 the
+        convolutions run in 16-bit (autocast) and only their outputs are widened: the Gram matrices
+        and differences, where small numbers are subtracted from each other, stay in float32."""
+        if self.precision == "float32":
+            return self.model(image, self.layers)
+        with torch.autocast(image.device.type, dtype=torch.bfloat16):
+            feats = self.model(image, self.layers)
+        return {name: f.float() for name, f in feats.items()}
+
     def losses(self, image):
         """The unweighted losses at ``image`` (tensors): ``content``, ``style`` (blended), ``tv``,
         ``temporal`` and ``per_style`` (each style image's loss before blending)."""
-        feats = self.model(image, self.layers)
+        feats = self.features(image)
         zero = image.new_zeros(())
         content = sum((term(feats) for term in self.content_terms), zero)
         grams = {}
@@ -173,6 +188,13 @@ def build_objective(model, content, styles, config, masks=None):
     if masks is not None and len(masks) != len(styles):
         raise NSTError(f"got {len(masks)} masks for {len(styles)} style images: give one region per style")
     blend = config.blend_for(len(styles)) if styles else None
+    if config.precision == "bfloat16":
+        if content.device.type not in ("cpu", "cuda"):
+            raise NSTError(f"precision bfloat16 runs on a CPU or a CUDA GPU, not on {content.device.type}: use "
+                           f"precision float32")
+        if not bfloat16_is_fast(content.device):
+            warnings.warn("this device has no native bfloat16 arithmetic, so precision bfloat16 will be slower "
+                          "than float32: use precision float32", RuntimeWarning, stacklevel=2)
     layer_weights = config.style_layer_weights()
     terms = content_terms(model, content, config.content_layers)
     with torch.no_grad():
@@ -185,7 +207,7 @@ def build_objective(model, content, styles, config, masks=None):
                                               mask))
                                 for layer, w in zip(config.style_layers, layer_weights)])
         objective = Objective(model, terms, style_terms, config.content_weight, config.style_weight,
-                              config.tv_weight, blend)
+                              config.tv_weight, blend, precision=config.precision)
         if config.balance_styles and style_terms:
             # A style's scale: its loss at the content image, where a transfer starts.
             objective.style_scales = [v.item() or 1.0 for v in objective.losses(content)["per_style"]]

@@ -43,9 +43,10 @@ def test_options_reach_the_algorithm(tiny_images, tmp_path):
     args = [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.jpg"),
             "--report", str(report), "--content-weight", "2", "--style-weight", "3e4", "--tv-weight", "5",
             "--init", "noise", "--optimizer", "adam", "--random-seed", "7", "--preserve-color", "histogram",
-            "--style-scale", "0.5", "--pooling", "avg", "--preset", "gatys", *FAST]
+            "--style-scale", "0.5", "--pooling", "avg", "--preset", "gatys", "--precision", "bfloat16", *FAST]
     assert main(args) == 0
     cfg = json.loads(report.read_text())["config"]
+    assert cfg["precision"] == "bfloat16"
     assert (cfg["content_weight"], cfg["style_weight"], cfg["tv_weight"]) == (2.0, 3e4, 5.0)
     assert (cfg["init"], cfg["optimizer"], cfg["random_seed"], cfg["pooling"]) == ("noise", "adam", 7, "avg")
     assert cfg["preserve_color"] == "histogram" and cfg["content_layers"] == ["relu4_2"]

@@ -331,3 +331,17 @@ def test_bad_command_lines_get_one_line_and_write_nothing(photos, tmp_path, caps
     assert message in err and err.count("\n") == 1, err
     after = {p: _digest(p) for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_training_runs_vgg19_in_bfloat16_only_where_it_is_native(model, photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(ff, "bfloat16_is_fast", lambda device: True)
+    assert ff.training_config(device="cpu").precision == "bfloat16"
+    assert ff.training_config(nst.PRESETS["seed"], device="cpu").precision == "float32"  # a given config is kept
+    result = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=2, **TINY)
+    assert result.meta["config"]["precision"] == "bfloat16"
+    monkeypatch.setattr(ff, "bfloat16_is_fast", lambda device: False)
+    assert ff.training_config(device="cpu").precision == "float32"
+    result = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=2, **TINY)
+    assert result.meta["config"]["precision"] == "float32"
+    with pytest.raises(NSTError, match="unknown precision 'half': use auto, float32, bfloat16"):
+        ff.training_precision("half", "cpu")

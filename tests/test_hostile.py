@@ -283,6 +283,8 @@ def test_a_uint8_tensor_is_converted_not_clamped_to_white(model):
     (dict(steps=2.5), "whole number"), (dict(blend="0.5"), "list"), (dict(style_weight="lots"), "number"),
     (dict(content_layers="conv_99"), "unknown VGG19 layer"), (dict(balance_styles="yes"), "True or False"),
     (dict(device="meta"), "unknown device"), (dict(weights=42), "file path"),
+    (dict(precision="float16"), "unknown precision"), (dict(precision=16), "unknown precision"),
+    (dict(precision=["bfloat16"]), "unknown precision"),
 ])
 def test_bad_arguments_in_the_api(model, tiny_images, kwargs, message):
     kw = {"model": model, "size": 32, "steps": 1, "progress": False, **kwargs}

@@ -43,6 +43,22 @@ def test_fast_gram_equals_the_plain_form_in_value_and_gradient(layout):
     assert torch.autograd.gradcheck(lambda t: nst.gram_matrix(t, fast=True), (x,))
 
 
+def test_fast_gram_works_inside_a_callers_autocast():
+    """Under torch.autocast the product runs in bfloat16 and its gradient comes back in that type;
+    the backward still returns the activations' own type, close to the plain form's gradient."""
+    torch.manual_seed(0)
+    x = torch.rand(1, 4, 6, 6, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        gram = nst.gram_matrix(x, fast=True)
+    assert gram.dtype == torch.bfloat16
+    gram.float().pow(2).sum().backward()
+    fast = x.grad.clone()
+    x.grad = None
+    nst.gram_matrix(x).pow(2).sum().backward()
+    assert fast.dtype == torch.float32
+    assert torch.allclose(fast, x.grad, rtol=0.03, atol=1e-4)
+
+
 def test_gram_rejects_bad_input():
     with pytest.raises(nst.NSTError, match="B x C x H x W"):
         nst.gram_matrix(torch.ones(2, 3))
