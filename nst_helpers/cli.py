@@ -169,6 +169,7 @@ NETWORK_SUFFIXES = (".pt", ".pth")
 
 def build_train_parser():
     from .config import StyleConfig
+    from .devices import PRECISIONS
     from .feedforward import NETWORK_SIZES, TRAINING_DEFAULTS as D
 
     p = _Parser(
@@ -196,7 +197,7 @@ def build_train_parser():
     p.add_argument("--crop", default=str(D["crop"]), help="side of the square training crops in px (default "
                    "%(default)s)")
     p.add_argument("--lr", default=f"{D['lr']:g}", help="Adam's learning rate (default %(default)s)")
-    p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
+    p.add_argument("--precision", default="auto", choices=("auto", *PRECISIONS),
                    help="arithmetic of VGG19's passes; auto: bfloat16 where the CPU or GPU has it natively "
                         "(default %(default)s)")
     p.add_argument("--seed", default="0", help="random seed for crops and initial weights (default %(default)s)")
@@ -227,16 +228,14 @@ def run_train(argv):
     from . import files
     from .checks import check_size
     from .devices import resolve_device
-    from .feedforward import apply_network, bundled_photos, train_network, training_config
+    from .feedforward import apply_network, bundled_photos, train_network, training_config, training_precision
     from .images import image_files, save_image, source_path
     from .weights import weights_file
 
     args = build_train_parser().parse_args(argv)
     loss = {k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None}
-    if args.precision != "auto":
-        loss["precision"] = args.precision
     device = resolve_device(args.device)
-    config = training_config(None, device, **loss)
+    config = training_config(None, device, precision=training_precision(args.precision, device), **loss)
     photos = image_files(args.images, "training photos folder") if args.images else bundled_photos()
     style = source_path(args.style, "style image")
     inputs = [style, *photos, weights_file(args.weights)]

@@ -273,9 +273,10 @@ def test_train_then_apply_from_the_command_line(photos, tmp_path, capsys):
     previews.mkdir()
     assert main(["train", str(tmp_path / "painting.png"), "--images", str(photos), "-o", str(net),
                  "--preview-dir", str(previews), "--preview-every", "2", "--style-weight", "2e5",
-                 "--tv-weight", "3", *TRAIN_FAST]) == 0
+                 "--tv-weight", "3", "--precision", "float32", *TRAIN_FAST]) == 0
     loaded = nst.load_network(net)
     assert loaded.meta["steps"] == 3 and loaded.meta["config"]["style_weight"] == 2e5
+    assert loaded.meta["config"]["precision"] == "float32"
     assert loaded.meta["config"]["tv_weight"] == 3.0 and loaded.meta["photos"] == 4
     assert sorted(p.name for p in previews.iterdir()) == ["preview_000002.png", "preview_000003.png"]
     out = tmp_path / "one.jpg"
