@@ -3,7 +3,7 @@
 1. Per held-out photo (bundled, never in the training photos): the seed's 300 L-BFGS steps at 128 px,
    its content and style losses (seed objective, judged on the saved 8-bit picture) and seconds.
 2. Training the notebook's default network (``feedforward.TRAINING_DEFAULTS``) on the bundled photos,
-   judged on the held-out photos every 100 steps with the same losses: the first step at
+   judged on the held-out photos every 200 steps with the same losses: the first step at
    which every photo has style loss <= 2x and content loss <= 2x the optimisation's, and the seconds
    of training to get there (judging time excluded).
 3. Applying the trained network: milliseconds per picture at 256, 512 and 1024 px (median of
@@ -64,12 +64,12 @@ def step_seconds(model, precision, steps=20):
     return statistics.median(b - a for a, b in zip(times[3:], times[4:]))
 
 
-def measure(weights, every=100, out_dir=None):
+def measure(weights, every=200, out_dir=None):
     torch.set_num_threads(min(2, torch.get_num_threads()))
     model = nst.load_vgg19(weights, device="cpu", progress=False)
     photos = ff.bundled_photos(held_out=True)
     result = {"weights": str(weights), "size": SIZE, "style": STYLE, "defaults": dict(ff.TRAINING_DEFAULTS),
-              "photos": {}}
+              "every": every, "photos": {}}
     pictures = {}
     judges = {photo.stem: judge_objective(model, photo) for photo in photos}
     for photo in photos:

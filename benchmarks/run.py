@@ -354,7 +354,7 @@ def feedforward_report(f, check):
     lines = ["## Real-time style: the feed-forward network (notebook 8)", "",
              f"Measured {f['date']} with `{Path(f['weights']).name}` (`--only feedforward`): the notebook's default network "
              f"({f['network']}) trained on the bundled photos for {f['train_steps']} steps (batch {d['batch_size']}, "
-             f"{d['crop']} px crops, Adam lr {d['lr']:g}, VGG19 in {f.get('precision', 'float32')}) in "
+             f"{d['crop']} px crops, the painting at {d.get('style_size', d['crop'])} px, Adam lr {d['lr']:g}, VGG19 in {f.get('precision', 'float32')}) in "
              f"{f['train_seconds']:.0f} s on this CPU" + (
                  f" (a training step takes {f['step_seconds']['float32']:.3f} s with VGG19 in float32 and "
                  f"{f['step_seconds']['bfloat16']:.3f} s in bfloat16: "
@@ -373,10 +373,10 @@ def feedforward_report(f, check):
     if reached:
         lines.append(f"Quality target (every held-out photo within 2x on both losses) first met at step {reached['step']}, "
                      f"after {reached['train_seconds']:.0f} s of training (target <= 600 s): "
-                     f"{check(reached['train_seconds'] <= 600)}. Judged every 100 steps:")
+                     f"{check(reached['train_seconds'] <= 600)}. Judged every {f.get('every', 100)} steps:")
     else:
         lines.append("Quality target (every held-out photo within 2x on both losses) not met at any judged step: "
-                     f"{check(False)}. Judged every 100 steps:")
+                     f"{check(False)}. Judged every {f.get('every', 100)} steps:")
     lines += ["", "| step | training s | " + " | ".join(f"{n} content / style ratio" for n in f["photos"]) + " |",
               "| ---: | ---: | " + " | ".join("---" for _ in f["photos"]) + " |"]
     for row in f["judged"]:

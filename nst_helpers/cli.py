@@ -196,6 +196,9 @@ def build_train_parser():
     p.add_argument("--batch-size", default=str(D["batch_size"]), help="crops per step (default %(default)s)")
     p.add_argument("--crop", default=str(D["crop"]), help="side of the square training crops in px (default "
                    "%(default)s)")
+    p.add_argument("--style-size", default=str(D["style_size"]), metavar="PX",
+                   help="long side of the painting in px: strokes are learned at the scale of pictures this "
+                        "size (default %(default)s)")
     p.add_argument("--lr", default=f"{D['lr']:g}", help="Adam's learning rate (default %(default)s)")
     p.add_argument("--precision", default="auto", choices=("auto", *PRECISIONS),
                    help="arithmetic of VGG19's passes; auto: bfloat16 where the CPU or GPU has it natively "
@@ -245,16 +248,19 @@ def run_train(argv):
         preview_dir = files.as_path(args.preview_dir, "preview folder")
         if not files.is_dir(preview_dir, "preview folder"):
             raise NSTError(f"preview folder {str(preview_dir)[:80]!r} does not exist: create it first")
-    crop = check_size(args.crop, "crop size")  # the previews are painted at the crops' size
+    style_size = check_size(args.style_size, "style size")  # the previews are painted at this size
+    if isinstance(style_size, tuple):
+        raise NSTError("style size is one number (the painting's long side, like 128), not HxW")
     preview_photo = bundled_photos(held_out=True)[0]
 
     def preview(step, network, history):
-        picture = apply_network(network, preview_photo, size=crop)
+        picture = apply_network(network, preview_photo, size=style_size)
         save_image(picture, files.free_path(preview_dir / f"preview_{step:06d}.png"), overwrite=False)
 
     # width, depth, steps, ... are checked by train_network and the network, as for a Python caller
     result = train_network(style, photos, config, network=args.network, width=args.width, depth=args.depth,
-                           steps=args.steps, batch_size=args.batch_size, crop=crop, lr=args.lr,
+                           steps=args.steps, batch_size=args.batch_size, crop=args.crop, style_size=style_size,
+                           lr=args.lr,
                            weights=args.weights, device=device, seed=args.seed, checkpoint=output, checkpoint_every=args.checkpoint_every,
                            preview=preview if preview_dir else None, preview_every=args.preview_every,
                            progress=not args.quiet)

@@ -12,7 +12,7 @@ from nst_helpers import feedforward as ff
 from nst_helpers.cli import main
 from nst_helpers.errors import NSTError
 
-TINY = dict(network="small", width=4, depth=1, crop=32, batch_size=2, progress=False)
+TINY = dict(network="small", width=4, depth=1, crop=32, style_size=32, batch_size=2, progress=False)
 
 
 @pytest.fixture
@@ -119,6 +119,25 @@ def test_save_load_gives_identical_output_and_metadata(model, photos, tmp_path):
     with pytest.raises(NSTError, match="exists"):
         result.save(path)
     assert _digest(path) == before
+
+
+def test_the_style_target_is_the_painting_at_style_size_not_at_the_crop_size(model, photos, tmp_path, monkeypatch):
+    built = []
+    real = ff.build_objective
+
+    def spy(model, content, styles, config):
+        built.append(styles[0].shape[-2:])
+        return real(model, content, styles, config)
+
+    monkeypatch.setattr(ff, "build_objective", spy)
+    painting = tmp_path / "painting.png"  # 48x48
+    result = ff.train_network(painting, photos, model=model, steps=1, **{**TINY, "style_size": 40})
+    assert built[-1] == (40, 40) and result.meta["style_size"] == 40 and result.meta["crop"] == 32
+    ff.train_network(painting, photos, ff.training_config(style_scale=1.5), model=model, steps=1,
+                     **{**TINY, "style_size": None})
+    assert built[-1] == (48, 48)  # style_size None: the crop's size, times the style scale
+    assert ff.TRAINING_DEFAULTS["style_size"] == 128  # the pictures' size, not the crops'
+    assert ff.TRAINING_DEFAULTS["crop"] < ff.TRAINING_DEFAULTS["style_size"]
 
 
 def test_training_continues_from_a_loaded_network(model, photos, tmp_path):
@@ -242,8 +261,9 @@ def test_training_photo_folders_are_checked(tmp_path, model):
 @pytest.mark.parametrize("kwargs, message", [
     ({"steps": 0}, "steps"), ({"batch_size": 0}, "batch size"), ({"crop": 8}, "crop size"),
     ({"crop": "32x48"}, "one number"), ({"lr": -1}, "learning rate"), ({"lr": float("nan")}, "learning rate"),
-    ({"config": {"style_weight": -1}}, "style weight"), ({"crop": 16, "config": "gatys"}, "too small"),
-    ({"crop": 4096, "batch_size": 64}, "memory"),
+    ({"config": {"style_weight": -1}}, "style weight"), ({"crop": 16, "style_size": 16, "config": "gatys"}, "too small"),
+    ({"crop": 4096, "batch_size": 64}, "memory"), ({"crop": None}, "crop size"), ({"style_size": 4}, "style size"),
+    ({"style_size": "40x60"}, "one number"), ({"style_size": "big"}, "style size"), ({"style_size": [1]}, "style size"),
 ])
 def test_bad_training_arguments(model, photos, kwargs, message):
     args = {**TINY, **kwargs}
@@ -273,12 +293,14 @@ def test_train_then_apply_from_the_command_line(photos, tmp_path, capsys):
     previews.mkdir()
     assert main(["train", str(tmp_path / "painting.png"), "--images", str(photos), "-o", str(net),
                  "--preview-dir", str(previews), "--preview-every", "2", "--style-weight", "2e5",
-                 "--tv-weight", "3", "--precision", "float32", *TRAIN_FAST]) == 0
+                 "--tv-weight", "3", "--precision", "float32", "--style-size", "40", *TRAIN_FAST]) == 0
     loaded = nst.load_network(net)
+    assert loaded.meta["style_size"] == 40 and loaded.meta["crop"] == 32
     assert loaded.meta["steps"] == 3 and loaded.meta["config"]["style_weight"] == 2e5
     assert loaded.meta["config"]["precision"] == "float32"
     assert loaded.meta["config"]["tv_weight"] == 3.0 and loaded.meta["photos"] == 4
     assert sorted(p.name for p in previews.iterdir()) == ["preview_000002.png", "preview_000003.png"]
+    assert max(Image.open(previews / "preview_000003.png").size) == 40  # painted at the style size
     out = tmp_path / "one.jpg"
     assert main(["apply", str(net), str(photos / "photo0.png"), "-o", str(out), "--size", "40"]) == 0
     assert Image.open(out).size == (40, 30)
@@ -304,6 +326,8 @@ def test_train_on_the_bundled_photos(tmp_path):
     (["train", "starry_night", "-o", "{tmp}/n.pt", "--steps", "ten"], "steps"),
     (["train", "starry_night", "-o", "{tmp}/n.pt", "--width", "-3"], "width"),
     (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-weight", "inf"], "style weight"),
+    (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-size", "64x64"], "one number"),
+    (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-size", "0"], "style size"),
     (["train", "starry_night", "-o", "{tmp}/n.pt", "--preview-dir", "{tmp}/nowhere"], "does not exist"),
     (["train", "starry_night", "-o", "{tmp}/photos/photo0.png.pt", "--images", "{tmp}/photos", "--steps", "1",
       "--seed", "x"], "seed"),
