@@ -325,8 +325,11 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
         net = make_network(network, width, depth)
     net = net.to(dev).train()
     # the painting first: a missing or unreadable one is reported before VGG19 is loaded (or downloaded)
-    style_t = load_image(style, size=max(MIN_SIZE, round(style_size * config.style_scale)), device=dev,
-                         what="style image")
+    style_px = max(MIN_SIZE, round(style_size * config.style_scale))
+    if style_px > MAX_SIZE:
+        raise NSTError(f"style size {style_size} times style scale {config.style_scale:g} makes the painting "
+                       f"{style_px} px long, over {MAX_SIZE} px: lower the style size or the style scale")
+    style_t = load_image(style, size=style_px, device=dev, what="style image")
     check_image_size(style_t, config.style_layers, "the style image")
 
     from .vgg import load_vgg19
@@ -336,6 +339,8 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
     # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
     check_memory(crop, crop * batch_size, config.content_layers + config.style_layers, dev, lbfgs_history=0,
                  what=f"training on batches of {batch_size} crops of {crop} px")
+    check_memory(*style_t.shape[-2:], config.style_layers, dev, lbfgs_history=0,
+                 what=f"the painting at {max(style_t.shape[-2:])} px (style size)")
     crops = PhotoCrops(photo_list, crop, seed=seed)
     first = crops.batch(1, dev)
     check_image_size(first, config.content_layers + config.style_layers, "a training crop")

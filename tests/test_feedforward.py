@@ -264,6 +264,7 @@ def test_training_photo_folders_are_checked(tmp_path, model):
     ({"config": {"style_weight": -1}}, "style weight"), ({"crop": 16, "style_size": 16, "config": "gatys"}, "too small"),
     ({"crop": 4096, "batch_size": 64}, "memory"), ({"crop": None}, "crop size"), ({"style_size": 4}, "style size"),
     ({"style_size": "40x60"}, "one number"), ({"style_size": "big"}, "style size"), ({"style_size": [1]}, "style size"),
+    ({"style_size": 4096, "config": {"style_scale": 8}}, "lower the style size or the style scale"),
 ])
 def test_bad_training_arguments(model, photos, kwargs, message):
     args = {**TINY, **kwargs}
