@@ -229,9 +229,9 @@ def _network_output(path, inputs, force):
 def run_train(argv):
     """``python -m nst_helpers train STYLE [--images DIR] -o network.pt``."""
     from . import files
-    from .checks import check_size
     from .devices import resolve_device
-    from .feedforward import apply_network, bundled_photos, train_network, training_config, training_precision
+    from .feedforward import (apply_network, bundled_photos, check_side, train_network, training_config,
+                              training_precision)
     from .images import image_files, save_image, source_path
     from .weights import weights_file
 
@@ -248,9 +248,8 @@ def run_train(argv):
         preview_dir = files.as_path(args.preview_dir, "preview folder")
         if not files.is_dir(preview_dir, "preview folder"):
             raise NSTError(f"preview folder {str(preview_dir)[:80]!r} does not exist: create it first")
-    style_size = check_size(args.style_size, "style size")  # the previews are painted at this size
-    if isinstance(style_size, tuple):
-        raise NSTError("style size is one number (the painting's long side, like 128), not HxW")
+    # the previews are painted at the style size
+    style_size = check_side(args.style_size, "style size", "the painting's long side, like 128")
     preview_photo = bundled_photos(held_out=True)[0]
 
     def preview(step, network, history):

@@ -45,7 +45,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import files
-from .checks import MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_number, check_size
+from .checks import MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_choice, check_number, check_size
 from .config import make_config
 from .devices import PRECISIONS, bfloat16_is_fast, resolve_device
 from .errors import NSTError
@@ -88,14 +88,20 @@ def training_config(config=None, device="cpu", **overrides):
 TRAINING_DEFAULTS = {"network": "small", "steps": 2800, "batch_size": 4, "crop": 96, "style_size": 128, "lr": 2e-3}
 
 
+def check_side(value, name, meaning):
+    """One length in px (a crop's side, the painting's long side): ``check_size`` without HxW or None."""
+    side = check_size(value, name)
+    if side is None or isinstance(side, tuple):
+        raise NSTError(f"{name} is one number ({meaning}), not {'None' if side is None else 'HxW'}")
+    return side
+
+
 def training_precision(precision, device):
     """The arithmetic of VGG19's passes while training: ``"auto"`` is bfloat16 where the device computes
     it natively (about 1.5x faster per step on a CPU with AVX512-BF16: benchmarks/RESULTS.md), else
     float32. The losses are the same functions either way (``Objective.features``)."""
-    if precision == "auto":
+    if check_choice(precision, ("auto", *PRECISIONS), "precision") == "auto":
         return "bfloat16" if bfloat16_is_fast(device) else "float32"
-    if precision not in PRECISIONS:
-        raise NSTError(f"unknown precision {precision!r}: use auto, {', '.join(PRECISIONS)}")
     return precision
 
 
@@ -275,8 +281,10 @@ def _name_of(style):
     return "style image"
 
 
-def train_network(style, photos=None, config=None, *, network="small", width=None, depth=None, steps=2800,
-                  batch_size=4, crop=96, style_size=128, lr=2e-3, model=None, weights=None, device="auto", seed=0,
+def train_network(style, photos=None, config=None, *, network=TRAINING_DEFAULTS["network"], width=None, depth=None,
+                  steps=TRAINING_DEFAULTS["steps"], batch_size=TRAINING_DEFAULTS["batch_size"],
+                  crop=TRAINING_DEFAULTS["crop"], style_size=TRAINING_DEFAULTS["style_size"],
+                  lr=TRAINING_DEFAULTS["lr"], model=None, weights=None, device="auto", seed=0,
                   checkpoint=None, checkpoint_every=100, preview=None, preview_every=100, should_stop=None,
                   progress=True, log_every=0):
     """Train a ``TransformNet`` to paint photos in the style of ``style``; returns a ``TrainResult``.
@@ -296,13 +304,9 @@ def train_network(style, photos=None, config=None, *, network="small", width=Non
     config = None if config is None else training_config(config)  # a bad one is reported first
     steps = int(check_number(steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
     batch_size = int(check_number(batch_size, "batch size", minimum=1, maximum=MAX_BATCH, integer=True))
-    crop = check_size(crop, "crop size")
-    if crop is None or isinstance(crop, tuple):
-        raise NSTError("crop size is one number (the side of the square crops, like 96), not "
-                       + ("HxW" if crop else "None"))
-    style_size = crop if style_size is None else check_size(style_size, "style size")
-    if isinstance(style_size, tuple):
-        raise NSTError("style size is one number (the painting's long side, like 128), not HxW")
+    crop = check_side(crop, "crop size", "the side of the square crops, like 96")
+    style_size = crop if style_size is None else check_side(style_size, "style size",
+                                                            "the painting's long side, like 128")
     lr = check_number(lr, "learning rate", above=0, maximum=1)
     checkpoint_every = int(check_number(checkpoint_every, "checkpoint interval", minimum=1, integer=True))
     preview_every = int(check_number(preview_every, "preview interval", minimum=1, integer=True))

@@ -369,5 +369,5 @@ def test_training_runs_vgg19_in_bfloat16_only_where_it_is_native(model, photos, 
     assert ff.training_config(device="cpu").precision == "float32"
     result = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=2, **TINY)
     assert result.meta["config"]["precision"] == "float32"
-    with pytest.raises(NSTError, match="unknown precision 'half': use auto, float32, bfloat16"):
+    with pytest.raises(NSTError, match="unknown precision 'half': use one of auto, float32, bfloat16"):
         ff.training_precision("half", "cpu")
