@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test test-ipywidgets7 benchmark notebooks-strip notebooks slides book
 
+# --no-cache-dir: PyTorch's CUDA build is about 4 GB of wheels; pip's cache would keep a second copy on disk.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,course]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir -e '.[dev,course]'
 	touch $@
 
 # Stylise the bundled example (a cat photo in the style of The Starry Night) into outputs/demo.png.
@@ -18,7 +19,7 @@ demo: $(VENV)/.installed
 # ipywidgets 7 (what Colab ships) beside the venv's 8, for a second run of the laboratory's tests.
 IPYWIDGETS7 := .cache/ipywidgets7
 $(IPYWIDGETS7)/.installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target $(IPYWIDGETS7) \
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --target $(IPYWIDGETS7) \
 		"ipywidgets>=7.7,<8" "widgetsnbextension>=3.6,<4" "jupyterlab_widgets>=1,<3" ipython_genutils
 	touch $@
 
