@@ -170,7 +170,7 @@ NETWORK_SUFFIXES = (".pt", ".pth")
 def build_train_parser():
     from .config import StyleConfig
     from .devices import PRECISIONS
-    from .feedforward import NETWORK_SIZES, TRAINING_DEFAULTS as D
+    from .feedforward import NETWORK_SIZES, TRAINING_DEFAULTS as D, TRAINING_STYLE_WEIGHT
 
     p = _Parser(
         prog=f"{PROG} train",
@@ -179,7 +179,9 @@ def build_train_parser():
                     "bundled photos.",
         epilog="network sizes: " + ", ".join(f"{k} (width {w}, {d} residual blocks)"
                                             for k, (w, d) in NETWORK_SIZES.items())
-               + "\nloss: the seed preset's objective (the same as stylize) unless the loss options change it."
+               + f"\nloss: the seed preset's objective with style weight {TRAINING_STYLE_WEIGHT:g}, half the seed's (a "
+                 "network that paints every photo keeps content and style in better balance with it), unless the "
+                 "loss options change it."
                  "\nThe network file is written every --checkpoint-every steps and at the end; Ctrl-C stops "
                  "training and keeps it usable (exit status 130).",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -70,13 +70,22 @@ FILE_VERSION = 1
 MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 128, 16, 64
 
 
+#: The style weight beta a network is trained with by default: half the seed's 1e5. One network paints
+#: every photo and cannot reach each photo's optimum as ``stylize`` does, so it has to trade; at the
+#: seed's beta it leans to the painting (style at 0.5-0.8x optimisation's, content at 2x), at half it
+#: keeps both within 2x with room to spare (``make benchmark``, benchmarks/RESULTS.md).
+TRAINING_STYLE_WEIGHT = 5e4
+
+
 def training_config(config=None, device="cpu", **overrides):
     """The objective a network is trained with (a ``StyleConfig``): by default the ``seed`` preset's
-    layers and weights (alpha 1, beta 1e5, no TV), so that the network and ``stylize`` minimise the
-    same thing and their pictures can be compared loss for loss, with VGG19's passes in the precision
-    ``training_precision("auto", device)`` picks. A given ``config`` keeps its own precision."""
+    layers and losses (conv_4; conv_1 ... conv_5; alpha 1, no TV) with beta ``TRAINING_STYLE_WEIGHT``,
+    and VGG19's passes in the precision ``training_precision("auto", device)`` picks. The pictures are
+    judged with the seed's own objective, loss for loss against ``stylize``. A given ``config`` is kept
+    as it is (its own beta and precision)."""
     if config is None:
         overrides.setdefault("precision", training_precision("auto", device))
+        overrides.setdefault("style_weight", TRAINING_STYLE_WEIGHT)
         config = "seed"
     return make_config(config, **overrides)
 

@@ -74,6 +74,21 @@ def test_the_batch_objective_of_one_photo_is_stylizes_objective(model):
         assert got[key] == pytest.approx(expected[key], rel=1e-5)
 
 
+def test_the_default_training_objective_is_the_seeds_with_half_its_style_weight(model, photos, tmp_path):
+    seed, config = nst.PRESETS["seed"], ff.training_config(device="cpu")
+    assert config.style_weight == 5e4 == seed.style_weight / 2
+    for name in ("content_layers", "style_layers", "layer_weights", "content_weight", "tv_weight", "gram_norm",
+                 "pooling", "style_scale"):
+        assert getattr(config, name) == getattr(seed, name), name
+    assert ff.training_config(seed).style_weight == 1e5  # a given config is kept as it is
+    assert ff.training_config(style_weight=3e4).style_weight == 3e4
+    result = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=1, **TINY)
+    assert result.meta["config"]["style_weight"] == 5e4
+    net = tmp_path / "net.pt"
+    assert main(["train", str(tmp_path / "painting.png"), "--images", str(photos), "-o", str(net), *TRAIN_FAST]) == 0
+    assert nst.load_network(net).meta["config"]["style_weight"] == 5e4
+
+
 def test_the_batch_loss_is_the_mean_of_the_photos_losses(model):
     config = ff.training_config()
     torch.manual_seed(1)
