@@ -2,7 +2,8 @@
 
 1. Per held-out photo (bundled, never in the training photos): the seed's 300 L-BFGS steps at 128 px,
    its content and style losses (seed objective, judged on the saved 8-bit picture) and seconds.
-2. Training the notebook's default network (``feedforward.TRAINING_DEFAULTS``) on the bundled photos,
+2. Training the notebook's default network (``feedforward.TRAINING_DEFAULTS``, the objective of
+   ``feedforward.training_config()``: the seed's with beta 5e4) on the bundled photos,
    judged on the held-out photos every 200 steps with the same losses: the first step at
    which every photo has style loss <= 2x and content loss <= 2x the optimisation's, and the seconds
    of training to get there (judging time excluded).
@@ -118,6 +119,7 @@ def measure(weights, every=200, out_dir=None):
     result["apply_full_256"] = apply_ms(ff.make_network("full"), 256, 10)
     result["network"] = network.describe()
     result["precision"] = trained.meta["config"]["precision"]
+    result["weights_alpha_beta"] = [trained.meta["config"]["content_weight"], trained.meta["config"]["style_weight"]]
     result["step_seconds"] = {precision: step_seconds(model, precision) for precision in ("float32", "bfloat16")}
     if out_dir is not None:
         rows = [p for stem in pictures for p in pictures[stem]]

@@ -354,7 +354,9 @@ def feedforward_report(f, check):
     lines = ["## Real-time style: the feed-forward network (notebook 8)", "",
              f"Measured {f['date']} with `{Path(f['weights']).name}` (`--only feedforward`): the notebook's default network "
              f"({f['network']}) trained on the bundled photos for {f['train_steps']} steps (batch {d['batch_size']}, "
-             f"{d['crop']} px crops, the painting at {d.get('style_size', d['crop'])} px, Adam lr {d['lr']:g}, VGG19 in {f.get('precision', 'float32')}) in "
+             f"{d['crop']} px crops, the painting at {d.get('style_size', d['crop'])} px, Adam lr {d['lr']:g}, VGG19 in {f.get('precision', 'float32')}"
+             + ("; the seed's layers with alpha {:g}, beta {:g}: `ff.training_config()`".format(*f["weights_alpha_beta"]) if f.get("weights_alpha_beta") else "")
+             + ") in "
              f"{f['train_seconds']:.0f} s on this CPU" + (
                  f" (a training step takes {f['step_seconds']['float32']:.3f} s with VGG19 in float32 and "
                  f"{f['step_seconds']['bfloat16']:.3f} s in bfloat16: "
@@ -373,7 +375,14 @@ def feedforward_report(f, check):
     if reached:
         lines.append(f"Quality target (every held-out photo within 2x on both losses) first met at step {reached['step']}, "
                      f"after {reached['train_seconds']:.0f} s of training (target <= 600 s): "
-                     f"{check(reached['train_seconds'] <= 600)}. Judged every {f.get('every', 100)} steps:")
+                     f"{check(reached['train_seconds'] <= 600)}.")
+        rows = f["judged"]
+        steady = next((r for i, r in enumerate(rows) if all(later["meets_target"] for later in rows[i:])), None)
+        worst = [max(r[n][k] for r in rows[rows.index(steady):] for n in f["photos"]) for k in
+                 ("content_ratio", "style_ratio")] if steady else None
+        lines.append(f"Met at every judged step from step {steady['step']} on (the largest ratios from there: content "
+                     f"{worst[0]:.2f}, style {worst[1]:.2f})." if steady else "Not met at the last judged step.")
+        lines.append(f"Judged every {f.get('every', 100)} steps:")
     else:
         lines.append("Quality target (every held-out photo within 2x on both losses) not met at any judged step: "
                      f"{check(False)}. Judged every {f.get('every', 100)} steps:")
