@@ -377,11 +377,14 @@ def feedforward_report(f, check):
                      f"after {reached['train_seconds']:.0f} s of training (target <= 600 s): "
                      f"{check(reached['train_seconds'] <= 600)}.")
         rows = f["judged"]
-        steady = next((r for i, r in enumerate(rows) if all(later["meets_target"] for later in rows[i:])), None)
-        worst = [max(r[n][k] for r in rows[rows.index(steady):] for n in f["photos"]) for k in
-                 ("content_ratio", "style_ratio")] if steady else None
-        lines.append(f"Met at every judged step from step {steady['step']} on (the largest ratios from there: content "
-                     f"{worst[0]:.2f}, style {worst[1]:.2f})." if steady else "Not met at the last judged step.")
+        steady = next((i for i in range(len(rows)) if all(r["meets_target"] for r in rows[i:])), None)
+        if steady is None:
+            lines.append("Not met at the last judged step.")
+        else:
+            content, style = (max(r[n][k] for r in rows[steady:] for n in f["photos"])
+                              for k in ("content_ratio", "style_ratio"))
+            lines.append(f"Met at every judged step from step {rows[steady]['step']} on (the largest ratios from "
+                         f"there: content {content:.2f}, style {style:.2f}).")
         lines.append(f"Judged every {f.get('every', 100)} steps:")
     else:
         lines.append("Quality target (every held-out photo within 2x on both losses) not met at any judged step: "
