@@ -1,29 +1,38 @@
 """nst_helpers: the tested implementation behind the neural style transfer course.
 
-Use it as ``import nst_helpers as nst``. The modules, lowest first (each imports only from those above it):
+Use it as ``import nst_helpers as nst``. The core, lowest first (each module imports only from those
+above it; ``tests/test_layout.py`` checks it), is what notebooks 1 to 5 teach:
 
 =================  ==============================================================
 errors, checks     the one exception type; checks of values and the package's limits
 files              safe paths, outputs that never replace an input, atomic writes
 images             bundled examples, loading, resizing, tensors, saving
-devices, memory    cuda / mps / cpu, the seed's 128 / 512 px; memory estimates
+devices            cuda / mps / cpu, the seed's 128 / 512 px, bfloat16
 layers             VGG19 layer names: the paper's (conv4_2) and the tutorial's (conv_10)
+memory             memory estimates before a run
 weights            where VGG19's weights come from (file, env var, torchvision cache)
 vgg                the feature extractor with ImageNet normalisation in front
 losses             Gram matrices, content / style / TV losses, blend weights
+color              colour preservation (luminance, histogram)
 config             ``StyleConfig``: one configuration object, and the presets
 objective          the objective as a sum of content, style and TV terms
 optimize           the L-BFGS / Adam loop over pixels (what a "step" is)
-color              colour preservation (luminance, histogram)
 transfer           ``stylize``
 reconstruct        content and style reconstructions (the paper's Fig. 1)
-feedforward        real-time style: a network trained with the same objective (Johnson et al.)
-video              clips: optical flow, warping, occlusions, the temporal loss (Ruder et al.)
 plotting           image grids, loss curves, Gram heatmaps
-live               a style transfer run by a worker thread that takes commands; the beta sweep
-lab                the interactive alpha/beta laboratory (ipywidgets)
-cli                ``python -m nst_helpers``
+course             the notebooks' list, badges and exercise checks
 =================  ==============================================================
+
+The applications, each a sub-package built on the core (they import from the core, never the
+reverse, and not from each other):
+
+=================  ==============================================================
+lab                the alpha/beta laboratory (notebook 6): ``LiveSession``, ``Lab``
+feedforward        real-time style (notebook 8): a network trained with the same objective
+video              clips (notebook 9): optical flow, warping, occlusions, the temporal loss
+=================  ==============================================================
+
+``cli`` (``python -m nst_helpers``) sits on top of everything.
 
 Names are imported on first use, so ``import nst_helpers`` is quick and the command line can answer
 Ctrl-C cleanly while torch is still loading.
@@ -44,8 +53,7 @@ _EXPORTS = {
                     "save_network", "train_network"],
     "images": ["EXAMPLES", "example_path", "load_image", "open_image", "pil_to_tensor", "quantize", "resize",
                "save_image", "to_pil"],
-    "lab": ["Lab"],
-    "live": ["LiveSession", "SweepResult", "beta_sweep"],
+    "lab": ["Lab", "LiveSession", "SweepResult", "beta_sweep"],
     "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "receptive_field", "tutorial_name"],
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],

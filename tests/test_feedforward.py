@@ -138,13 +138,13 @@ def test_save_load_gives_identical_output_and_metadata(model, photos, tmp_path):
 
 def test_the_style_target_is_the_painting_at_style_size_not_at_the_crop_size(model, photos, tmp_path, monkeypatch):
     built = []
-    real = ff.build_objective
+    real = ff.training.build_objective
 
     def spy(model, content, styles, config):
         built.append(styles[0].shape[-2:])
         return real(model, content, styles, config)
 
-    monkeypatch.setattr(ff, "build_objective", spy)
+    monkeypatch.setattr(ff.training, "build_objective", spy)
     painting = tmp_path / "painting.png"  # 48x48
     result = ff.train_network(painting, photos, model=model, steps=1, **{**TINY, "style_size": 40})
     assert built[-1] == (40, 40) and result.meta["style_size"] == 40 and result.meta["crop"] == 32
@@ -375,12 +375,12 @@ def test_bad_command_lines_get_one_line_and_write_nothing(photos, tmp_path, caps
 
 
 def test_training_runs_vgg19_in_bfloat16_only_where_it_is_native(model, photos, tmp_path, monkeypatch):
-    monkeypatch.setattr(ff, "bfloat16_is_fast", lambda device: True)
+    monkeypatch.setattr(ff.training, "bfloat16_is_fast", lambda device: True)
     assert ff.training_config(device="cpu").precision == "bfloat16"
     assert ff.training_config(nst.PRESETS["seed"], device="cpu").precision == "float32"  # a given config is kept
     result = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=2, **TINY)
     assert result.meta["config"]["precision"] == "bfloat16"
-    monkeypatch.setattr(ff, "bfloat16_is_fast", lambda device: False)
+    monkeypatch.setattr(ff.training, "bfloat16_is_fast", lambda device: False)
     assert ff.training_config(device="cpu").precision == "float32"
     result = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=2, **TINY)
     assert result.meta["config"]["precision"] == "float32"

@@ -7,7 +7,7 @@ import torch
 
 import nst_helpers as nst
 from nst_helpers.lab import Lab
-from nst_helpers.live import LiveSession, beta_sweep
+from nst_helpers.lab import LiveSession, beta_sweep
 
 
 def _two_styles(tiny_images):
@@ -147,7 +147,7 @@ def test_lab_sliders_drive_the_session(model, tiny_images):
     lab.size.value = 48  # a new size replaces the session (and its worker) at that size
     assert lab.session.content.shape[-1] == 48 and not old.alive
     updates = lab.updates
-    lab._on_update(nst.live.Update(old.id, "running", 99, 1, 2, {}, old.image, 0))  # a late report of the old one
+    lab._on_update(nst.lab.live.Update(old.id, "running", 99, 1, 2, {}, old.image, 0))  # a late report of the old one
     assert lab.updates == updates
     sweep = lab.run_sweep(wait=True, timeout=60)
     assert len(sweep.images) == 2 and lab.sweep_slider.options == ("1e3", "1e7")
@@ -174,7 +174,7 @@ def test_lab_slider_released_while_idle_runs_from_the_current_picture(model, tin
 # -- what the laboratory shows ---------------------------------------------------------------------
 
 def test_one_number_format_and_readable_names():
-    from nst_helpers.lab import fmt, mix_text, progress_text, style_label, sweep_values_around
+    from nst_helpers.lab.widgets import fmt, mix_text, progress_text, style_label, sweep_values_around
 
     assert [fmt(x) for x in (1e5, 31622.7766, 1.0, 0.5, 123.456, 1e-4, 3.2e-4, 0.0, 1500.0)] == [
         "1e5", "3.16e4", "1", "0.5", "123", "1e-4", "3.2e-4", "0", "1.5e3"]

@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .checks import check_weight
-from .config import make_config
-from .devices import default_size
-from .errors import NSTError
-from .images import as_image_list
-from .layers import check_image_size
-from .losses import normalize_blend
-from .objective import PARTS, build_objective
-from .optimize import initial_image, optimize_image
-from .transfer import prepare_images
+from ..checks import check_weight
+from ..config import make_config
+from ..devices import default_size
+from ..errors import NSTError
+from ..images import as_image_list
+from ..layers import check_image_size
+from ..losses import normalize_blend
+from ..objective import PARTS, build_objective
+from ..optimize import initial_image, optimize_image
+from ..transfer import prepare_images
 
 #: Session states, as ``Update.state`` reports them.
 STATES = ("idle", "running", "finished", "stopped", "sweeping", "error", "closed")

@@ -16,13 +16,13 @@ import time
 
 import torch
 
-from .config import make_config
-from .errors import NSTError
-from .files import free_path
-from .images import EXAMPLES, as_image_list, load_image, save_image, to_pil
+from ..config import make_config
+from ..errors import NSTError
+from ..files import free_path
+from ..images import EXAMPLES, as_image_list, load_image, save_image, to_pil
 from .live import LiveSession, SweepResult
-from .losses import normalize_blend
-from .transfer import input_files
+from ..losses import normalize_blend
+from ..transfer import input_files
 
 #: The default sweep: the current beta times 10 to these powers.
 SWEEP_DECADES = (-2, -1, 0, 1, 2)
@@ -439,7 +439,7 @@ class Lab:
 
     def _show_plot(self, history, marks):
         if history.get("style_loss") or history.get("content_loss"):
-            from .plotting import loss_plot_png
+            from ..plotting import loss_plot_png
 
             self.plot.value = loss_plot_png(history, marks=marks, width=5.0, height=2.8, dpi=90, fontsize=11,
                                             title="unweighted losses (dashed: weights changed)")

@@ -1,0 +1,19 @@
+"""Real-time style: a network that paints a photo in one forward pass (Johnson et al., 2016).
+
+Optimising pixels (``transfer.stylize``) solves one problem per photo: hundreds of passes through
+VGG19. Johnson, Alahi and Fei-Fei instead train a feed-forward *image transformation network* once
+per painting, with the same content and style losses, over many photos; afterwards a photo is
+painted by one pass through that small network. Notebook 8's chapter, in two modules:
+
+=========  ==================================================================================
+network    ``TransformNet``, its files (``save_network``, ``load_network``), applying it
+training   ``train_network``: the course's objective over random crops of photos, with Adam
+=========  ==================================================================================
+"""
+
+from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, MAX_DEPTH, MAX_WIDTH, NETWORK_SIZES, ResidualBlock,
+                      TransformNet, apply_network, apply_to_folder, describe_network, load_network, make_network,
+                      output_path_for, read_network_file, save_network)
+from .training import (HELD_OUT_PHOTOS, TRAINING_DEFAULTS, TRAINING_PHOTOS, TRAINING_STYLE_WEIGHT, PhotoCrops,
+                       TrainResult, bundled_photos, check_side, objective_loss, train_network, training_config,
+                       training_precision)

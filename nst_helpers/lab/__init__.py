@@ -1,0 +1,15 @@
+"""The alpha/beta laboratory (notebook 6): a live style transfer and the widgets that drive it.
+
+=========  ==================================================================================
+live       ``LiveSession`` (a worker thread owns the optimisation; commands reach it safely) and
+           ``beta_sweep`` (one picture per style weight)
+widgets    ``Lab``: sliders, buttons and previews over a live session (ipywidgets 7 or 8)
+=========  ==================================================================================
+"""
+
+from .live import STATES, LiveSession, SweepResult, Update, beta_sweep
+from .widgets import (SWEEP_DECADES, Lab, fmt, mix_text, png_bytes, progress_text, style_label,
+                      sweep_values_around)
+
+__all__ = ["Lab", "LiveSession", "STATES", "SWEEP_DECADES", "SweepResult", "Update", "beta_sweep", "fmt",
+           "mix_text", "png_bytes", "progress_text", "style_label", "sweep_values_around"]
