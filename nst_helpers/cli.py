@@ -5,13 +5,15 @@ real-time networks of notebook 8 (``feedforward.py``) and one for clips (noteboo
     python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT
     python -m nst_helpers video CLIP STYLE [STYLE ...] -o OUT.mp4
 
-A first argument ``train``, ``apply`` or ``video`` names the command (a content image file called
-``train`` is still reachable as ``./train``).
+The commands are argparse sub-commands (``stylize``, ``train``, ``apply``, ``video``), sharing their
+common options through parent parsers; ``stylize`` is the default, so ``python -m nst_helpers
+CONTENT STYLE`` stylises (a content image file called ``train`` is still reachable as ``./train``).
 
 Every problem with the input is found before the long work starts and reported as one line on
 stderr (exit status 2); inputs (images, mask, weights file) are never overwritten, and an existing
-output only with ``--force``. Ctrl-C saves the best picture so far and exits with 130. The
-algorithm's options are made from ``StyleConfig``'s fields, so each is written once, in ``config.py``.
+output only with ``--force``. Ctrl-C saves the best picture so far and exits with 130 (143 for SIGTERM);
+``exit_status`` decides every exit status. The algorithm's options are made from ``StyleConfig``'s
+fields, so each is written once, in ``config.py``.
 """
 
 import argparse
@@ -52,16 +54,39 @@ def _config_options(parser, config_class, only=None, title="algorithm (defaults 
             group.add_argument(flag, metavar=meta.get("metavar"), help=meta["help"])
 
 
+def _parents():
+    """The options every command shares, written once: (run options, VGG19 options)."""
+    run = argparse.ArgumentParser(add_help=False)
+    run.add_argument("--force", action="store_true", help="replace outputs (and --report) that exist")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, log or summary line")
+    vgg = argparse.ArgumentParser(add_help=False)
+    vgg.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
+                     "else torchvision's, downloaded once)")
+    return run, vgg
+
+
 def build_parser():
+    """The command line: one sub-command each for stylise (the default), train, apply and video."""
+    parser = _Parser(prog=PROG, description="Neural style transfer (Gatys et al.) and its applications.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parents = _parents()
+    for add in (_add_stylize, _add_train, _add_apply, _add_video):
+        add(commands, parents)
+    return parser
+
+
+def _add_stylize(commands, parents):
     from .checks import MAX_SIZE, MAX_STEPS, MAX_WEIGHT, MIN_SIZE
     from .config import PRESETS, StyleConfig, describe_presets
     from .images import EXAMPLES
 
-    p = _Parser(
-        prog=PROG,
+    p = commands.add_parser(
+        "stylize", prog=PROG, parents=parents, help="paint CONTENT in the style of STYLE (the default command)",
         description="Neural style transfer (Gatys et al.): paint CONTENT in the style of one or more STYLE images. "
                     "With no images it paints the bundled cat photo in the style of The Starry Night.\n"
-                    f"Real-time networks: '{PROG} train --help' and '{PROG} apply --help'.",
+                    f"Real-time networks: '{PROG} train --help' and '{PROG} apply --help'; clips: "
+                    f"'{PROG} video --help'.",
         epilog="presets:\n" + describe_presets() + "\n\nbundled examples (usable as image names): "
                + ", ".join(EXAMPLES)
                + f"\n\nlimits: sizes {MIN_SIZE}..{MAX_SIZE} px (style images too, after --style-scale), at most "
@@ -70,20 +95,15 @@ def build_parser():
                  f"written), 130 interrupted by Ctrl-C (the best picture so far is saved), 143 terminated.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.set_defaults(handler=run_stylize)
     p.add_argument("images", nargs="*", metavar="IMAGE", help="CONTENT then one or more STYLE images "
                    "(paths or bundled example names)")
     p.add_argument("-o", "--output", default="stylized.png", help="output image (.png, .jpg, or another format "
                    "Pillow writes; default %(default)s)")
-    p.add_argument("--force", action="store_true", help="replace OUTPUT (and --report) if they exist")
     p.add_argument("--preset", default="seed", choices=sorted(PRESETS), help="configuration (default %(default)s)")
     p.add_argument("--mask", metavar="IMAGE", help="with two styles: white areas get the first, black the second")
-    p.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
-                   "else torchvision's, downloaded once)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--report", metavar="FILE.json", help="write timings and final losses as JSON")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     _config_options(p, StyleConfig)
-    return p
 
 
 def _overrides(args):
@@ -92,19 +112,29 @@ def _overrides(args):
     return {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
 
 
-COMMANDS = ("train", "apply", "video")
+COMMANDS = ("stylize", "train", "apply", "video")
 
 
 def run(argv=None):
-    """Parse ``argv``, then stylise, train, apply or paint a clip; returns the exit status."""
+    """Parse ``argv``, then stylise, train, apply or paint a clip; returns the exit status. Without a
+    command name first, the command is ``stylize``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in COMMANDS:
-        return {"train": run_train, "apply": run_apply, "video": run_video}[argv[0]](argv[1:])
-    return run_stylize(argv)
+    if not argv or argv[0] not in COMMANDS:
+        argv = ["stylize", *argv]
+    args = build_parser().parse_args(argv)
+    return exit_status(args.handler(args))
 
 
-def run_stylize(argv):
-    """``python -m nst_helpers CONTENT STYLE ...``: stylise and save."""
+def exit_status(stopped):
+    """The exit status of a command that ended with ``stopped`` (None: done; "interrupted": Ctrl-C or
+    SIGTERM, which saved what it had). Bad input (``NSTError``) is 2, decided in ``main``."""
+    if stopped == "interrupted":
+        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
+    return 0
+
+
+def run_stylize(args):
+    """``python -m nst_helpers CONTENT STYLE ...``: stylise and save; returns how the run stopped."""
     from . import files
     from .config import make_config
     from .devices import resolve_device
@@ -114,7 +144,6 @@ def run_stylize(argv):
     from .transfer import stylize
     from .weights import weights_file
 
-    args = build_parser().parse_args(argv)
     config = make_config(args.preset, **_overrides(args))
     images = args.images or [DEFAULT_CONTENT, *DEFAULT_STYLES]
     if len(images) < 2:
@@ -156,9 +185,7 @@ def run_stylize(argv):
         }
         files.check_output(report, inputs, True, "report")
         files.write_text(report, json.dumps(data, indent=2, default=str))
-    if interrupted:
-        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
-    return 0
+    return result.stopped if interrupted else None
 
 
 #: The configuration fields that define a network's training loss (the rest are about optimising pixels).
@@ -167,13 +194,13 @@ TRAIN_FIELDS = ("content_layers", "style_layers", "layer_weights", "content_weig
 NETWORK_SUFFIXES = (".pt", ".pth")
 
 
-def build_train_parser():
+def _add_train(commands, parents):
     from .config import StyleConfig
     from .devices import PRECISIONS
     from .feedforward import NETWORK_SIZES, TRAINING_DEFAULTS as D, TRAINING_STYLE_WEIGHT
 
-    p = _Parser(
-        prog=f"{PROG} train",
+    p = commands.add_parser(
+        "train", parents=parents, help="train a real-time network for one painting (notebook 8)",
         description="Train a network that paints any photo in the style of STYLE in one pass (Johnson et al. "
                     "2016), with the course's content, style and TV losses. Without --images it trains on the "
                     "bundled photos.",
@@ -186,10 +213,10 @@ def build_train_parser():
                  "training and keeps it usable (exit status 130).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.set_defaults(handler=run_train)
     p.add_argument("style", metavar="STYLE", help="the painting (a path or a bundled example name)")
     p.add_argument("--images", metavar="DIR", help="a folder of training photos (default: the bundled ones)")
     p.add_argument("-o", "--output", default="network.pt", help="the network file to write (.pt; default %(default)s)")
-    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--network", default=D["network"], choices=sorted(NETWORK_SIZES),
                    help="network size (default %(default)s)")
     p.add_argument("--width", help="channels of the first layer (overrides --network)")
@@ -211,12 +238,7 @@ def build_train_parser():
     p.add_argument("--preview-dir", metavar="DIR", help="save a preview of a held-out photo there every "
                    "--preview-every steps")
     p.add_argument("--preview-every", default="100", metavar="N", help="(default %(default)s)")
-    p.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
-                   "else torchvision's, downloaded once)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     _config_options(p, StyleConfig, only=TRAIN_FIELDS, title="loss (the course's objective)")
-    return p
 
 
 def _network_output(path, inputs, force):
@@ -228,8 +250,8 @@ def _network_output(path, inputs, force):
     return files.check_output(out, inputs, force, "network file")
 
 
-def run_train(argv):
-    """``python -m nst_helpers train STYLE [--images DIR] -o network.pt``."""
+def run_train(args):
+    """``python -m nst_helpers train STYLE [--images DIR] -o network.pt``; returns how training stopped."""
     from . import files
     from .devices import resolve_device
     from .feedforward import (apply_network, bundled_photos, check_side, train_network, training_config,
@@ -237,7 +259,6 @@ def run_train(argv):
     from .images import image_files, save_image, source_path
     from .weights import weights_file
 
-    args = build_train_parser().parse_args(argv)
     loss = {k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None}
     device = resolve_device(args.device)
     config = training_config(None, device, precision=training_precision(args.precision, device), **loss)
@@ -266,30 +287,27 @@ def run_train(argv):
                            preview=preview if preview_dir else None, preview_every=args.preview_every,
                            progress=not args.quiet)
     if result.stopped == "interrupted":
-        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
+        return result.stopped
     if not args.quiet:
         print(f"saved {output} ({result.steps} steps, {result.seconds:.0f} s)")
-    return 0
+    return None
 
 
-def build_apply_parser():
-    p = _Parser(
-        prog=f"{PROG} apply",
+def _add_apply(commands, parents):
+    p = commands.add_parser(
+        "apply", parents=parents[:1], help="paint photos with a trained network",
         description="Paint photos with a network trained by 'train': one forward pass per photo. One PHOTO and "
                     "an OUTPUT image name writes one picture; a folder or several photos write OUTPUT/NAME.png.",
         epilog="exit status: 0 done, 2 bad input (one line on stderr, nothing written).",
     )
+    p.set_defaults(handler=run_apply)
     p.add_argument("network", metavar="NETWORK", help="a network file written by train (.pt)")
     p.add_argument("photos", nargs="+", metavar="PHOTO", help="photos (paths or bundled example names) or a folder")
     p.add_argument("-o", "--output", required=True, help="an image name (one photo) or a folder")
     p.add_argument("--size", metavar="PX", help="long side in px (or HxW) to paint at (default: the photo's own)")
-    p.add_argument("--force", action="store_true", help="replace outputs that exist")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or timing line")
-    return p
 
 
-def run_apply(argv):
+def run_apply(args):
     """``python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT``."""
     from . import files
     from .checks import check_size
@@ -297,7 +315,6 @@ def run_apply(argv):
     from .feedforward import apply_network, apply_to_folder, load_network
     from .images import image_files, image_format, save_image, source_path
 
-    args = build_apply_parser().parse_args(argv)
     size = check_size(args.size)
     network_path = files.as_path(args.network, "network file")
     device = resolve_device(args.device)
@@ -313,7 +330,7 @@ def run_apply(argv):
         save_image(picture, output, overwrite=True, protect=[photo, network_path])
         if not args.quiet:
             print(f"saved {output} ({picture.shape[-1]}x{picture.shape[-2]} px in {seconds * 1000:.0f} ms)")
-        return 0
+        return None
     photos = []
     for name in args.photos:
         path = files.as_path(name, "photo")
@@ -330,7 +347,7 @@ def run_apply(argv):
     if not args.quiet:
         print(f"saved {len(written)} pictures in {out_dir} ({(time.perf_counter() - start) / len(written):.2f} s "
               f"per picture, reading and writing included)")
-    return 0
+    return None
 
 
 def _report_path(name, output, inputs, force):
@@ -351,14 +368,14 @@ def _report_path(name, output, inputs, force):
     return report
 
 
-def build_video_parser():
+def _add_video(commands, parents):
     from .checks import MAX_SIZE, MIN_SIZE
     from .config import PRESETS, StyleConfig
     from .video import (DEFAULT_MAX_FRAMES, DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TOL, EXAMPLE_CLIP, FLOW_METHODS,
                         MAX_FRAMES, METHODS)
 
-    p = _Parser(
-        prog=f"{PROG} video",
+    p = commands.add_parser(
+        "video", parents=parents, help="paint a clip, kept steady with optical flow (notebook 9)",
         description="Paint every frame of CLIP in the style of STYLE, kept steady from frame to frame with optical "
                     f"flow (Ruder et al. 2016). CLIP: a video file (MP4, AVI, MOV), an animated GIF, a folder of "
                     f"frames, or '{EXAMPLE_CLIP}' (the bundled clip: a camera move over the cat photo).",
@@ -369,11 +386,11 @@ def build_video_parser():
                "Ctrl-C (the frames painted so far are saved).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.set_defaults(handler=run_video)
     p.add_argument("clip", metavar="CLIP", help="a video file, animated GIF, folder of frames or " + EXAMPLE_CLIP)
     p.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images (paths or bundled names)")
     p.add_argument("-o", "--output", default="stylized.gif", help="the clip to write: .mp4, .mov, .avi, .gif, or a "
                    "folder name for PNG frames (default %(default)s)")
-    p.add_argument("--force", action="store_true", help="replace OUTPUT (and --report) if they exist")
     p.add_argument("--method", default="temporal", choices=METHODS, help="(default %(default)s)")
     p.add_argument("--temporal-weight", metavar="LAMBDA", default=f"{DEFAULT_TEMPORAL_WEIGHT:g}",
                    help="weight of the temporal loss (method temporal; default %(default)s)")
@@ -382,19 +399,14 @@ def build_video_parser():
                    "(default %(default)s)")
     p.add_argument("--fps", help="frames per second of the output (default: the clip's)")
     p.add_argument("--preset", default="seed", choices=sorted(PRESETS), help="configuration (default %(default)s)")
-    p.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
-                   "else torchvision's, downloaded once)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--report", metavar="FILE.json", help="write seconds and steps per frame, losses and the "
                    "warping error as JSON")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
     _config_options(p, StyleConfig, title=f"algorithm, per frame (defaults come from --preset; --steps is each "
                                           f"frame's budget; --tol is {DEFAULT_TOL:g} unless given, 0 to use every step)")
-    return p
 
 
-def run_video(argv):
-    """``python -m nst_helpers video CLIP STYLE ... -o OUT``."""
+def run_video(args):
+    """``python -m nst_helpers video CLIP STYLE ... -o OUT``; returns how the run stopped."""
     from . import files
     from .config import make_config
     from .checks import check_number, check_weight
@@ -403,7 +415,6 @@ def run_video(argv):
     from .video import EXAMPLE_CLIP, check_clip_output, read_clip, stylize_video, video_format
     from .weights import weights_file
 
-    args = build_video_parser().parse_args(argv)
     config = make_config(args.preset, **_overrides(args))
     config.blend_for(len(args.styles))
     check_weight(args.temporal_weight, "temporal weight")
@@ -441,9 +452,7 @@ def run_video(argv):
                 "stopped": result.stopped, "config": result.config}
         files.check_output(report, inputs, True, "report")
         files.write_text(report, json.dumps(data, indent=2, default=str))
-    if interrupted:
-        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
-    return 0
+    return result.stopped if interrupted else None
 
 
 def image_format_or_none(path):
@@ -481,7 +490,7 @@ def main(argv=None):
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("nst_helpers: interrupted before the optimisation started; nothing was written", file=sys.stderr)
-        return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
+        return exit_status("interrupted")
     except MemoryError:
         print("nst_helpers: error: out of memory: use a smaller --size (or --multiscale)", file=sys.stderr)
         return EXIT_BAD_INPUT

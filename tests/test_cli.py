@@ -150,3 +150,39 @@ def test_force_replaces_an_existing_output(tiny_images, tmp_path):
     out.write_bytes(b"old")
     assert main([str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(out), "--force", *FAST]) == 0
     assert Image.open(out).size == (32, 27)
+
+
+def test_stylize_is_the_default_command_and_can_be_named(tiny_images, tmp_path):
+    """``python -m nst_helpers CONTENT STYLE`` and ``... stylize CONTENT STYLE`` make the same picture."""
+    images = [str(tiny_images["content"]), str(tiny_images["style0"])]
+    implicit, named = tmp_path / "a.png", tmp_path / "b.png"
+    assert main([*images, "-o", str(implicit), *FAST]) == 0
+    assert main(["stylize", *images, "-o", str(named), *FAST]) == 0
+    assert _digest(implicit) == _digest(named)
+
+
+def test_a_content_file_named_like_a_command_is_reached_as_dot_slash(tiny_images, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train").write_bytes(tiny_images["content"].read_bytes())
+    assert main(["./train", str(tiny_images["style0"]), "-o", "out.png", *FAST]) == 0
+    assert (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("command", ["stylize", "train", "apply", "video"])
+def test_every_command_shares_the_common_options(command, capsys):
+    """--force, --device and --quiet come from one parent parser (and --weights wherever VGG19 runs)."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    for option in ("--force", "--device DEVICE", "--quiet"):
+        assert option in text
+    assert ("--weights" in text) == (command != "apply")
+
+
+def test_exit_statuses_are_decided_in_one_place(monkeypatch):
+    from nst_helpers import cli
+
+    assert cli.exit_status(None) == 0
+    assert cli.exit_status("interrupted") == 130
+    monkeypatch.setattr(cli, "_terminated", True)
+    assert cli.exit_status("interrupted") == 143
