@@ -36,13 +36,14 @@ test-ipywidgets7: $(IPYWIDGETS7)/.installed
 benchmark: $(VENV)/.installed
 	$(PY) -m benchmarks.run
 
-# Remove outputs and execution counts from the notebooks before committing.
-notebooks-strip: $(VENV)/.installed
-	$(PY) tools/strip_notebooks.py notebooks/*.ipynb
-
-# Rewrite the notebooks that chapter scripts generate (tools/make_notebook_NN.py), stripped.
+# Each notebook's source is notebooks/NN_name.md (MyST Markdown): render the shared opening into every .md and
+# write every .ipynb from its .md, stripped (tools/notebooks.py). An .ipynb saved after its .md (in Jupyter)
+# wins: its cells go into the .md first. NOTEBOOKS="02 09" syncs only those.
 notebooks: $(VENV)/.installed
-	for script in tools/make_notebook_*.py; do $(PY) $$script || exit 1; done
+	$(PY) tools/notebooks.py sync $(NOTEBOOKS)
+
+# The same: make notebooks writes every .ipynb without outputs and execution counts.
+notebooks-strip: notebooks
 
 # The executed course as offline reveal.js decks (build/slides/index.html) and as a static website
 # (build/book/_build/html/index.html). At the notebooks' defaults; NST_FAST=1 builds them in fast mode

@@ -1,4 +1,6 @@
-"""Every notebook runs top to bottom in fast mode, is saved stripped, and opens as the course asks."""
+"""Every notebook runs top to bottom in fast mode (slow), is saved stripped, and opens as the course asks.
+The .ipynb files are generated from their MyST sources (notebooks/NN_name.md) by make notebooks;
+tests/test_notebook_sources.py checks that each pair agrees and that the opening is the tool's template."""
 
 from pathlib import Path
 
@@ -8,14 +10,13 @@ from nbclient import NotebookClient
 
 from nst_helpers import course
 
-pytestmark = pytest.mark.slow  # notebooks and the browser: run by make test and CI
-
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = [name for name, _ in course.NOTEBOOKS]
 
 
 def test_the_course_lists_every_notebook():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NAMES)
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.md")) == sorted(n.replace(".ipynb", ".md") for n in NAMES)
     readme = (NOTEBOOKS.parent / "README.md").read_text()
     for name in NAMES:
         assert course.colab_url(name) in readme
@@ -48,6 +49,7 @@ def test_the_opening_is_the_same_in_every_notebook():
     assert all(opening == first for opening in openings.values()), [n for n, o in openings.items() if o != first]
 
 
+@pytest.mark.slow  # run by make test and CI
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_in_fast_mode(name, tmp_path, monkeypatch):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
