@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-ipywidgets7 benchmark notebooks-strip notebooks slides book
+.PHONY: lint demo test test-ipywidgets7 benchmark notebooks-strip notebooks slides book
 
 # --no-cache-dir: PyTorch's CUDA build is about 4 GB of wheels; pip's cache would keep a second copy on disk.
 $(VENV)/.installed: pyproject.toml
@@ -53,3 +53,8 @@ slides: $(VENV)/.installed
 
 book: $(VENV)/.installed
 	$(PY) tools/build_course.py book
+
+# Lint and format check of the package, tests, tools, benchmarks and notebooks (ruff, configured in pyproject.toml).
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

@@ -359,9 +359,12 @@ def test_the_requirements_admit_what_colab_ships():
     # refuses, so every lower bound must admit what Colab ships. ipywidgets 7.7.1 is Colab's pin since
     # 2022 (googlecolab/colabtools#3020: 8.x widgets did not show); the rest are a 2024 runtime's
     # versions (newer runtimes satisfy lower bounds all the more).
-    import tomllib
     from pathlib import Path
 
+    try:
+        import tomllib  # Python 3.11+
+    except ModuleNotFoundError:  # Python 3.9, 3.10: the same parser, installed by the dev extra
+        import tomli as tomllib
     from packaging.requirements import Requirement
 
     colab = {"torch": "2.5.1", "torchvision": "0.20.1", "pillow": "11.0.0", "numpy": "1.26.4",

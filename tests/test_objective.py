@@ -119,8 +119,10 @@ def test_empty_content_layers_mean_no_content_term(model):
 
 def test_masked_terms_and_balance_factors():
     assert balance_factors([0.5, 0.5], [4.0, 1.0]) == pytest.approx([0.3125, 1.25])
-    # with those factors each style holds half of the loss where the scales were measured
-    assert 0.3125 * 4.0 == pytest.approx(1.25 * 1.0)
+    # with the factors, each style's share of the loss where the scales were measured is its blend weight
+    blend, scales = [0.7, 0.2, 0.1], [4.0, 1.0, 1e-3]
+    shares = [f * s for f, s in zip(balance_factors(blend, scales), scales)]
+    assert [x / sum(shares) for x in shares] == pytest.approx(blend)
     f = torch.rand(1, 4, 6, 6)
     everywhere = StyleTerm("conv_1", torch.zeros(1, 4, 4), mask=torch.ones(1, 1, 6, 6))
     assert torch.allclose(everywhere.gram({"conv_1": f}), nst.gram_matrix(f), rtol=1e-5)
