@@ -1,4 +1,4 @@
-"""The laboratory: one worker per session, commands through a queue, independent sweep pictures."""
+"""The laboratory: one worker per session, commands taken in order (weights coalesced), independent sweep pictures."""
 
 import threading
 
@@ -88,6 +88,109 @@ def test_reset_and_warm_start(model, tiny_images):
     session.reset()
     assert session.step == 0 and torch.equal(session.image, session.content) and session.history["total"] == []
     session.close()
+
+
+def test_a_burst_of_weights_while_running_leaves_no_backlog(model, tiny_images):
+    # The first protocol queued every slider value: 50 values were 50 restarts of L-BFGS, one after another.
+    session = LiveSession(tiny_images["content"], tiny_images["style0"], model, size=32, preview_every=2)
+    entered, release, updates = _gate(session)
+    try:
+        session.run(20)
+        assert entered.wait(30)  # held at step 2
+        for i in range(50):
+            session.set_weights(style_weight=1e3 * (i + 1), content_weight=2.0 if i == 0 else None,
+                                tv_weight=1e-3 if i == 25 else None)
+        release.set()
+        assert session.sync(60)
+        assert session.weights_version == 1 and session.weight_changes == [2]  # one change, the latest values
+        assert session.weights["style_weight"] == 5e4 and session.weights["content_weight"] == 2.0
+        assert session.weights["tv_weight"] == 1e-3  # values sent in the burst are not lost either
+        assert session.step == 20 and updates[-1].state == "finished" and updates[-1].weights_version == 1
+    finally:
+        session.close()
+
+
+def test_a_sweep_keeps_its_weights_and_a_stop_ends_what_was_sent_before_it(model, tiny_images):
+    session = LiveSession(tiny_images["content"], tiny_images["style0"], model, size=24, preview_every=1)
+    entered, release = threading.Event(), threading.Event()
+    reports = []
+
+    def on_update(update):
+        reports.append(update)
+        if update.state == "sweeping" and update.run_step >= 1 and not entered.is_set():
+            entered.set()
+            assert release.wait(30)
+
+    session.on_update = on_update
+    try:
+        session.sweep([1e3, 1e5], steps=3)
+        assert entered.wait(30)
+        session.set_weights(content_weight=7.0)  # waits: both pictures use alpha = 1
+        release.set()
+        assert session.sync(60)
+        sweep = reports[-2].sweep  # the last report is the weights', after the sweep
+        assert not sweep.cancelled and len(sweep.images) == 2
+        assert all(loss["content_loss"] == pytest.approx(loss["content"]) for loss in sweep.losses)
+        assert session.weights["content_weight"] == 7.0 and session.weight_changes == [0]
+
+        entered.clear(), release.clear()
+        session.sweep([1e3, 1e5], steps=3)
+        assert entered.wait(30)
+        session.set_weights(style_weight=5.0)
+        session.run(3)
+        session.stop(wait=False)  # cancels the sweep; the run sent before it ends at once too
+        release.set()
+        assert session.sync(60)
+        cancelled = [u.sweep for u in reports if isinstance(u.sweep, nst.SweepResult)][-1]
+        assert cancelled.cancelled and cancelled.images == []
+        assert session.weights["style_weight"] == 5.0 and session.step == 0 and session.state == "stopped"
+    finally:
+        session.close()
+
+
+def test_close_releases_a_sync_that_waits_and_refuses_later_commands(model, tiny_images):
+    session = LiveSession(tiny_images["content"], tiny_images["style0"], model, size=32, preview_every=1)
+    entered, release, _ = _gate(session)
+    synced = []
+    waiter = threading.Thread(target=lambda: synced.append(session.sync(30)))
+    try:
+        session.run(100000)
+        assert entered.wait(30)
+        waiter.start()
+        assert not session.close(timeout=0.05)  # the worker is held: not ended yet
+        with pytest.raises(nst.NSTError, match="closed"):
+            session.run(3)  # after close: refused, not silently dropped
+        with pytest.raises(nst.NSTError, match="closed"):
+            session.set_weights(style_weight=1.0)
+        assert synced == []
+    finally:
+        release.set()
+    waiter.join(30)
+    assert synced == [True] and session.close(30) and not session.alive and session.state == "closed"
+    assert session.sync(1) and session.step < 100
+
+
+@pytest.mark.parametrize("bad", [10**7, 0, -1, "x", 1.5, True, float("nan")])
+def test_steps_are_checked_at_the_call_and_the_session_stays_usable(model, tiny_images, bad):
+    with pytest.raises(nst.NSTError, match="preview_every") as err:
+        LiveSession(tiny_images["content"], tiny_images["style0"], model, size=24, preview_every=bad)
+    assert "\n" not in str(err.value)
+    session = LiveSession(tiny_images["content"], tiny_images["style0"], model, size=24)
+    try:
+        for send in (session.run, lambda steps: session.sweep([1e3], steps),
+                     lambda steps: session.set_weights(style_weight=1e3, run_steps=steps)):
+            with pytest.raises(nst.NSTError, match="steps") as err:
+                send(bad)
+            assert "\n" not in str(err.value)
+        assert session.sync(10) and session.weights_version == 0 and session.state == "idle"
+        session.run(2)
+        assert session.sync(60) and session.step == 2 and session.state == "finished"
+    finally:
+        session.close()
+
+
+def test_the_first_versions_aliases_are_gone():
+    assert not hasattr(LiveSession, "start") and not hasattr(LiveSession, "wait")
 
 
 def test_one_worker_per_session_even_with_a_second_sweep(model, tiny_images):

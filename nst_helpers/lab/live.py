@@ -1,27 +1,42 @@
-"""A live style transfer: one worker thread per session owns the optimisation, commands reach it through a queue.
+"""A live style transfer: one worker thread per session owns the optimisation; callers send it commands.
 
-* ``LiveSession``: the worker thread owns the optimisation state (the picture, the objective, the
-  history). Everything else talks to it through a queue of commands (new weights, run, stop, reset,
-  sweep, close), handled in the order they were sent, so no command is lost and no two optimisations
-  ever run at once. The worker reports ``Update`` values; the caller applies them. New weights sent
-  while it runs are used from the next step on, carrying on from the current picture with a fresh
-  L-BFGS (its curvature history belongs to the old objective).
-* ``beta_sweep``: one picture per style weight, each optimised on its own from the photo, so each is
-  exactly what a separate ``stylize`` run with that weight gives.
+``LiveSession``, the protocol:
 
-The widgets that drive a session are in ``lab``.
+* The worker thread alone changes the optimisation state (the picture, the objective, the history).
+  It reports ``Update`` values; the caller shows them.
+* Commands (new weights, run, stop, reset, sweep, close) are checked at the call and return at once.
+  They wait, in the order they were sent, in a list that the session's lock guards, and the worker
+  takes them one at a time: nothing is lost and no two optimisations ever run at once. Weights sent
+  one after another join into one command (a newer value replaces an older one), so a burst of
+  slider values leaves no backlog: the worker applies the latest.
+* A run asks before each step whether a command waits. New weights, or a new run, are taken there
+  and the run goes on from the current picture with a fresh L-BFGS (its curvature history belongs
+  to the old objective); weights are used from the next step on. Any other command ends the run
+  and is handled next.
+* A sweep asks only whether a stop, reset or close waits: everything else waits until the sweep has
+  ended, so all its pictures are made with the same weights.
+* ``sync()`` is no command: every command has a number, and the worker publishes the number of the
+  last one it has finished (with any run it started); ``sync`` waits for the number of the last
+  command sent before it.
+* ``close()`` refuses every later command (an ``NSTError``); when the worker ends, anyone waiting in
+  ``sync`` is released.
+
+``beta_sweep``: one picture per style weight, each optimised on its own from the photo, so each is
+exactly what a separate ``stylize`` run with that weight gives.
+
+The widgets that drive a session are in ``widgets``.
 """
 
 import itertools
-import queue
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import torch
 
-from ..checks import check_weight
+from ..checks import MAX_STEPS, check_number, check_weight
 from ..config import make_config
 from ..devices import default_size
 from ..errors import NSTError
@@ -132,6 +147,22 @@ class Update:
 
 _session_ids = itertools.count(1)
 
+#: The commands that end a sweep (any command ends a run).
+_CANCELS = ("stop", "reset", "close")
+
+
+def _check_steps(steps, name="steps"):
+    return check_number(steps, name, minimum=1, maximum=MAX_STEPS, integer=True)
+
+
+@dataclass
+class _Command:
+    """A command waiting for the worker; ``number`` orders it among all the commands sent."""
+
+    kind: str
+    argument: object
+    number: int
+
 
 class LiveSession:
     """A style transfer owned by one worker thread that takes commands while it runs (see the module doc)."""
@@ -141,7 +172,8 @@ class LiveSession:
         self.content, style_ts = _prepare(content, styles, model, self.config)
         self.objective = build_objective(model, self.content, style_ts, self.config)
         self.id = next(_session_ids)
-        self.preview_every, self.on_update = preview_every, on_update
+        self.preview_every = _check_steps(preview_every, "preview_every")
+        self.on_update = on_update
         # Owned by the worker thread; read elsewhere only through updates (or after ``sync``).
         self.image = self.content.clone()
         self.step = 0
@@ -151,7 +183,16 @@ class LiveSession:
         self.state = "idle"
         self.error = None
         self._parts = {}
-        self._commands = queue.Queue()
+        # The protocol's state, guarded by one lock; ``_changed`` is notified whenever it changes.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._waiting = deque()  # commands sent and not yet taken by the worker, oldest first
+        self._cancels = 0  # how many of them are a stop, reset or close
+        self._sent = 0  # the number of the last command sent
+        self._taken = 0  # ... of the last one the worker took
+        self._finished = 0  # ... of the last one it has finished, with the run it started
+        self._closing = False  # close() was called: no more commands
+        self._ended = False  # the worker has ended
         self._thread = threading.Thread(target=self._work, name=f"nst-live-{self.id}", daemon=True)
         self._thread.start()
 
@@ -159,11 +200,12 @@ class LiveSession:
     def _empty_history():
         return {**{k: [] for k in PARTS}, "content_loss": [], "style_loss": []}
 
-    # -- commands: each returns at once; the worker handles them in order ------------------------
+    # -- commands: each is checked here and returns at once; the worker takes them in order -------
     def set_weights(self, content_weight=None, style_weight=None, tv_weight=None, blend=None, run_steps=None):
         """New weights, checked now (an ``NSTError`` here), used from the next step on. With
         ``run_steps``, an idle session starts a run of that many steps and a running one restarts its
-        count (a slider released while the lab auto-runs)."""
+        count (a slider released while the lab auto-runs). Weights not yet taken by the worker are
+        replaced by newer ones (only the latest values are applied)."""
         new = {}
         for key, value in (("content_weight", content_weight), ("style_weight", style_weight),
                            ("tv_weight", tv_weight)):
@@ -171,22 +213,22 @@ class LiveSession:
                 new[key] = check_weight(value, key.replace("_", " "))
         if blend is not None:
             new["blend"] = normalize_blend(blend, len(self.objective.style_terms))
+        if run_steps is not None:
+            run_steps = _check_steps(run_steps, "run_steps")
         self._send("weights", (new, run_steps))
 
     def run(self, steps=300):
         """Run ``steps`` steps from the current picture (a running session restarts its count)."""
-        self._send("run", int(steps))
-
-    start = run  # the name the first version used
+        self._send("run", _check_steps(steps))
 
     def stop(self, wait=True, timeout=30.0):
         """Stop the running optimisation or sweep; with ``wait``, until the worker has stopped."""
-        self._send("stop", None)
+        self._send("stop")
         return self.sync(timeout) if wait else True
 
     def reset(self, wait=True, timeout=30.0):
         """Stop, and start over from the content image (weights are kept)."""
-        self._send("reset", None)
+        self._send("reset")
         return self.sync(timeout) if wait else True
 
     def sweep(self, style_weights, steps=100):
@@ -195,23 +237,21 @@ class LiveSession:
         weights = [check_weight(w, "each style weight") for w in style_weights]
         if not weights:
             raise NSTError("give at least one style weight to sweep")
-        self._send("sweep", (weights, int(steps)))
+        self._send("sweep", (weights, _check_steps(steps)))
 
     def close(self, timeout=30.0):
-        """End the worker (after the commands already sent); returns whether it has ended."""
-        if self._thread.is_alive():
-            self._send("close", None)
-            self._thread.join(timeout)
+        """End the worker (after the commands already sent); returns whether it has ended. Later
+        commands are refused."""
+        self._send("close")
+        self._thread.join(timeout)
         return not self._thread.is_alive()
 
     def sync(self, timeout=None):
         """Wait until the worker has handled every command sent before this call (and any run they
-        started has ended). Returns False on timeout."""
-        done = threading.Event()
-        self._send("sync", done)
-        return done.wait(timeout)
-
-    wait = sync
+        started has ended), or has ended. Returns False on timeout."""
+        with self._changed:
+            target = self._sent
+            return self._changed.wait_for(lambda: self._finished >= target or self._ended, timeout)
 
     @property
     def running(self):
@@ -227,51 +267,81 @@ class LiveSession:
         return {"content_weight": o.content_weight, "style_weight": o.style_weight, "tv_weight": o.tv_weight,
                 "blend": list(o.blend)}
 
-    def _send(self, kind, argument):
-        if not self._thread.is_alive() and kind != "sync":
-            raise NSTError("this live session is closed: make a new one")
-        if not self._thread.is_alive():
-            argument.set()
-            return
-        self._commands.put((kind, argument))
+    def _send(self, kind, argument=None):
+        with self._changed:
+            if self._closing or self._ended:
+                if kind == "close":
+                    return
+                raise NSTError("this live session is closed: make a new one")
+            self._sent += 1
+            last = self._waiting[-1] if self._waiting else None
+            if kind == "weights" and last is not None and last.kind == "weights":
+                (old, old_steps), (new, run_steps) = last.argument, argument
+                last.argument = ({**old, **new}, old_steps if run_steps is None else run_steps)
+                last.number = self._sent
+            else:
+                self._waiting.append(_Command(kind, argument, self._sent))
+                self._cancels += kind in _CANCELS
+            if kind == "close":
+                self._closing = True
+            self._changed.notify_all()
 
     # -- the worker ------------------------------------------------------------------------------
+    def _take(self, kinds=None):
+        """The oldest waiting command, waiting for one; with ``kinds``, only if it is one of them
+        (else None, at once)."""
+        with self._changed:
+            if kinds is None:
+                self._changed.wait_for(lambda: self._waiting)
+            elif not self._waiting or self._waiting[0].kind not in kinds:
+                return None
+            command = self._waiting.popleft()
+            self._cancels -= command.kind in _CANCELS
+            self._taken = command.number
+            return command
+
+    def _command_waiting(self):
+        """Whether any command waits (asked by a run before each step)."""
+        with self._lock:
+            return bool(self._waiting)
+
+    def _cancel_waiting(self):
+        """Whether a stop, reset or close waits (asked by a sweep: only those end it)."""
+        with self._lock:
+            return self._cancels > 0
+
     def _work(self):
         try:
-            pending = None
             while True:
-                command = pending or self._commands.get()
-                pending = self._handle(*command)
-                if pending == "close":
+                command = self._take()
+                self._handle(command.kind, command.argument)
+                with self._changed:
+                    self._finished = self._taken
+                    self._changed.notify_all()
+                if command.kind == "close":
                     break
         finally:
-            self.state = "closed"
-            while not self._commands.empty():  # release anyone waiting on a sync sent after close
-                kind, argument = self._commands.get_nowait()
-                if kind == "sync":
-                    argument.set()
+            with self._changed:
+                self.state = "closed"
+                self._ended = True
+                self._changed.notify_all()  # releases anyone waiting in sync
 
     def _handle(self, kind, argument):
-        """Handle one command while idle. Returns the command that ended a run early (to handle next),
-        "close" to end the worker, or None."""
+        """Handle one command while idle (a run or sweep it starts ends before this returns)."""
         if kind == "weights":
             new, run_steps = argument
             self._apply(new)
             if run_steps:
-                return self._run(run_steps)
-            self._report(self.state)
+                self._run(run_steps)
+            else:
+                self._report(self.state)
         elif kind == "run":
-            return self._run(argument)
+            self._run(argument)
         elif kind == "reset":
             self._reset()
         elif kind == "sweep":
-            return self._run_sweep(*argument)
-        elif kind == "sync":
-            argument.set()
-        elif kind == "close":
-            return "close"
-        # "stop" while idle: nothing runs, nothing to do
-        return None
+            self._run_sweep(*argument)
+        # "stop" while idle: nothing runs, nothing to do; "close": the worker ends
 
     def _apply(self, new):
         for key, value in new.items():
@@ -279,42 +349,9 @@ class LiveSession:
         self.weights_version += 1
         self.weight_changes.append(self.step)
 
-    def _command_waiting(self):
-        """Whether a command other than ``sync`` waits (a sync waits for the run to end, not the reverse)."""
-        with self._commands.mutex:
-            return any(kind != "sync" for kind, _ in self._commands.queue)
-
-    def _cancel_waiting(self):
-        """Whether a stop, reset or close waits: only those end a sweep; other commands wait their turn,
-        so that every picture of a sweep is made with the same weights."""
-        with self._commands.mutex:
-            return any(kind in ("stop", "reset", "close") for kind, _ in self._commands.queue)
-
-    def _next_command(self, syncs, kinds=None):
-        """The first waiting command that is not a sync (and, with ``kinds``, is one of them); syncs
-        before it are kept in ``syncs``, other commands skipped over stay queued in their order."""
-        with self._commands.mutex:
-            waiting = self._commands.queue
-            for i, (kind, argument) in enumerate(waiting):
-                if kind != "sync" and (kinds is None or kind in kinds):
-                    syncs.extend(a for k, a in list(waiting)[:i] if k == "sync")
-                    kept = [c for c in list(waiting)[:i] if c[0] != "sync"]
-                    for _ in range(i + 1):
-                        waiting.popleft()
-                    waiting.extendleft(reversed(kept))
-                    return kind, argument
-        raise RuntimeError("no command waits")
-
     def _run(self, steps):
-        """Optimise, handling commands that arrive meanwhile; returns a command to handle when idle."""
-        syncs = []
-        try:
-            return self._optimise(steps, syncs)
-        finally:
-            for done in syncs:
-                done.set()
-
-    def _optimise(self, steps, syncs):
+        """Optimise from the current picture. New weights or a new run that arrive meanwhile are taken
+        and the run goes on; any other command ends it and stays waiting, to be handled next."""
         remaining, run_step, run_steps, start = steps, 0, steps, time.perf_counter()
         self.state, self.error = "running", None
         while remaining > 0:
@@ -333,7 +370,7 @@ class LiveSession:
             except Exception as err:  # reported to the user interface; the kernel stays usable
                 self.state, self.error = "error", str(err)
                 self._report("error")
-                return None
+                return
             if result.evaluations:
                 self.image = result.image  # the best picture of this stretch
             run_step += result.evaluations
@@ -341,24 +378,23 @@ class LiveSession:
             if result.stopped == "diverged":
                 self.state, self.error = "stopped", "the loss became non-finite: lower the weights"
                 self._report("stopped", run_step=run_step, run_steps=run_steps)
-                return None
+                return
             if result.stopped != "stop":
                 break
-            kind, argument = self._next_command(syncs)  # what made it stop
-            if kind == "weights":
-                new, restart = argument
-                self._apply(new)
-                if restart:
-                    remaining, run_step, run_steps, start = restart, 0, restart, time.perf_counter()
-            elif kind == "run":
-                remaining, run_step, run_steps, start = argument, 0, argument, time.perf_counter()
-            else:  # stop, reset, sweep, close: this run ends here
+            command = self._take(("weights", "run"))  # what made it stop, if the run goes on
+            if command is None:  # stop, reset, sweep, close: this run ends here
                 self.state = "stopped"
                 self._report("stopped", run_step=run_step, run_steps=run_steps, seconds=time.perf_counter() - start)
-                return None if kind == "stop" else (kind, argument)
+                return
+            if command.kind == "weights":
+                new, restart = command.argument
+                self._apply(new)
+            else:
+                restart = command.argument
+            if restart:
+                remaining, run_step, run_steps, start = restart, 0, restart, time.perf_counter()
         self.state = "finished"
         self._report("finished", run_step=run_step, run_steps=run_steps, seconds=time.perf_counter() - start)
-        return None
 
     def _record(self, parts):
         """One step's losses into the history: the weighted parts, and the unweighted content and style
@@ -378,6 +414,7 @@ class LiveSession:
         self._report("idle")
 
     def _run_sweep(self, style_weights, steps):
+        """The sweep; a stop, reset or close cancels it (and stays waiting, to be handled next)."""
         self.state = "sweeping"
         done, start, total = [], time.perf_counter(), len(style_weights) * steps
 
@@ -389,24 +426,15 @@ class LiveSession:
                          image=done[-1] if done else None, seconds=time.perf_counter() - start)
 
         self._report("sweeping", run_step=0, run_steps=total, sweep=0)
-        syncs = []
         try:
             result = _sweep(self.objective, self.content, self.config, style_weights, steps, False,
                             self._cancel_waiting, on_picture, on_step, self.preview_every)
             self.state = "stopped" if result.cancelled else "finished"
             self._report(self.state, run_step=len(result.images) * steps, run_steps=total, sweep=result,
                          seconds=time.perf_counter() - start)
-            if result.cancelled:
-                kind, argument = self._next_command(syncs, ("stop", "reset", "close"))
-                return None if kind == "stop" else (kind, argument)
-            return None
         except Exception as err:
             self.state, self.error = "error", str(err)
             self._report("error")
-            return None
-        finally:
-            for event in syncs:
-                event.set()
 
     def _report(self, state, run_step=0, run_steps=0, seconds=0.0, sweep=None, image=None):
         """Hand an ``Update`` to ``on_update``. An error there is the interface's: it is printed and the

@@ -120,6 +120,27 @@ def png_bytes(image, scale=1):
     return buf.getvalue()
 
 
+def _slider_options():
+    """What every slider of the laboratory shares: a value sent on release, no readout of its own
+    (the laboratory's readouts use ``fmt``), and room to shrink on a narrow screen."""
+    import ipywidgets as W
+
+    return {"style": {"description_width": "90px"}, "layout": W.Layout(flex="1 1 auto", min_width="150px"),
+            "continuous_update": False, "readout": False}
+
+
+def _readout():
+    import ipywidgets as W
+
+    return W.HTML(layout=W.Layout(width="100px", flex="0 0 auto"))
+
+
+def _row(*children):
+    import ipywidgets as W
+
+    return W.HBox(list(children), layout=W.Layout(width="100%", align_items="center"))
+
+
 class Lab:
     """The laboratory's widgets. ``Lab(content, styles, model)`` then show ``lab.widget`` (or just ``lab``).
 
@@ -134,8 +155,6 @@ class Lab:
     def __init__(self, content, styles, model, size=128, steps=300, config="seed", preview_every=5,
                  sweep_values=None, sweep_steps=100, scale=3, auto_run=True, sweep_decades=SWEEP_DECADES,
                  save_path="lab.png", plot_every=1.0):
-        import ipywidgets as W
-
         self.content, self.styles = content, as_image_list(styles)
         self.model, self.config, self.preview_every = model, make_config(config), preview_every
         self.sweep_values = None if sweep_values is None else list(sweep_values)
@@ -143,68 +162,10 @@ class Lab:
         self.plot_every = plot_every
         self.names = [style_label(s, i) for i, s in enumerate(self.styles)]
         self.inputs = tuple(input_files([content, *self.styles]))
-        c = self.config
-        wide = W.Layout(width="100%", min_width="0")
-        slider = dict(style={"description_width": "90px"}, layout=W.Layout(flex="1 1 auto", min_width="150px"),
-                      continuous_update=False, readout=False)
-
-        def readout():
-            return W.HTML(layout=W.Layout(width="100px", flex="0 0 auto"))
-
-        def row(*children):
-            return W.HBox(list(children), layout=W.Layout(width="100%", align_items="center"))
-
-        # -- weights --
-        self.alpha = W.FloatLogSlider(value=c.content_weight, base=10, min=-3, max=3, step=0.1,
-                                      description="content α", **slider)
-        self.beta = W.FloatLogSlider(value=c.style_weight, base=10, min=0, max=9, step=0.1,
-                                     description="style β", **slider)
-        self.tv = W.FloatLogSlider(value=10.0 ** -5 if not c.tv_weight else c.tv_weight, base=10, min=-5, max=1,
-                                   step=0.25, description="TV smooth", **slider)
-        self.alpha_readout, self.beta_readout, self.tv_readout = readout(), readout(), readout()
-        self.ratio = W.HTML()
-        if len(self.styles) == 2:  # one slider between the two: the shares always add up to 100 %
-            self.blend = [W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="mix", **slider)]
-            self.mix = W.HTML()
-            blend_rows = [row(W.HTML(f"<b>{self.names[0]}</b>", layout=W.Layout(flex="0 0 auto")), self.blend[0],
-                              W.HTML(f"<b>{self.names[1]}</b>", layout=W.Layout(flex="0 0 auto"))), self.mix]
-        elif len(self.styles) > 2:
-            self.blend = [W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description=name[:14], **slider)
-                          for name in self.names]
-            self.mix = W.HTML()
-            blend_rows = [*[row(b) for b in self.blend], self.mix]
-        else:
-            self.blend, self.mix, blend_rows = [], W.HTML(), []
-        # -- run --
-        self.size = W.IntSlider(value=size, min=32, max=512, step=16, description="size", **slider)
-        self.steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps", **slider)
-        self.size_readout, self.steps_readout = readout(), readout()
-        self.auto_run = W.Checkbox(value=auto_run, description="run again when a slider is released", indent=False,
-                                   layout=wide)
-        self.run_button = W.Button(description="Run", button_style="success", icon="play")
-        self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop")
-        self.reset_button = W.Button(description="Reset", icon="undo")
-        self.save_button = W.Button(description="Save", icon="save")
-        self.save_path = W.Text(value=save_path, description="save as", style={"description_width": "90px"},
-                                layout=W.Layout(flex="1 1 auto", min_width="150px"))
-        self.saved = W.HTML()
-        # -- status and pictures --
-        self.state = W.HTML()
-        self.busy = W.HTML()
-        self.caption = W.HTML()
-        self.preview = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
-        self.progress = W.IntProgress(value=0, min=0, max=max(1, steps), layout=W.Layout(width="100%"))
-        self.progress_info = W.HTML()
-        self.losses = W.HTML()
-        self.plot = W.Image(format="png", layout=W.Layout(display="none", max_width="100%", height="auto"))
-        # -- sweep --
-        self.sweep_button = W.Button(description="Sweep β", icon="sliders")
-        self.sweep_plan = W.HTML()
-        self.sweep_slider = W.SelectionSlider(options=["–"], description="show β", disabled=True,
-                                              style={"description_width": "90px"}, continuous_update=True,
-                                              layout=W.Layout(flex="1 1 auto", min_width="150px"))
-        self.sweep_info = W.HTML()
-        self.strip = W.Box(layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
+        self._build_sliders()
+        self._build_buttons(size, steps, auto_run, save_path)
+        self._build_preview(steps)
+        self._build_sweep_panel()
 
         self.updates = 0
         self.sweep = None
@@ -213,7 +174,80 @@ class Lab:
         self._showing = "live"
         self._last_plot = 0.0
         self._build_session()
+        self._connect()
+        self._update_readouts()
+        self._set_state("idle")
+        self.widget = self._layout()
+        self._hooks = self._watch_kernel()
 
+    # -- the panels (widgets only: ``_connect`` wires them, ``_layout`` places them) ---------------
+    def _build_sliders(self):
+        """The weights: alpha, beta, TV, and the mix of the styles (none for one style)."""
+        import ipywidgets as W
+
+        c = self.config
+        self.alpha = W.FloatLogSlider(value=c.content_weight, base=10, min=-3, max=3, step=0.1,
+                                      description="content α", **_slider_options())
+        self.beta = W.FloatLogSlider(value=c.style_weight, base=10, min=0, max=9, step=0.1,
+                                     description="style β", **_slider_options())
+        self.tv = W.FloatLogSlider(value=10.0 ** -5 if not c.tv_weight else c.tv_weight, base=10, min=-5, max=1,
+                                   step=0.25, description="TV smooth", **_slider_options())
+        self.alpha_readout, self.beta_readout, self.tv_readout = _readout(), _readout(), _readout()
+        self.ratio = W.HTML()
+        self.mix = W.HTML()
+        if len(self.styles) == 2:  # one slider between the two: the shares always add up to 100 %
+            self.blend = [W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="mix",
+                                        **_slider_options())]
+        elif len(self.styles) > 2:  # one slider per style: the shares are what they are after normalisation
+            self.blend = [W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description=name[:14],
+                                        **_slider_options()) for name in self.names]
+        else:
+            self.blend = []
+
+    def _build_buttons(self, size, steps, auto_run, save_path):
+        """The run panel: size, steps, auto-run, Run / Stop / Reset, and Save."""
+        import ipywidgets as W
+
+        self.size = W.IntSlider(value=size, min=32, max=512, step=16, description="size", **_slider_options())
+        self.steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps", **_slider_options())
+        self.size_readout, self.steps_readout = _readout(), _readout()
+        self.auto_run = W.Checkbox(value=auto_run, description="run again when a slider is released", indent=False,
+                                   layout=W.Layout(width="100%", min_width="0"))
+        self.run_button = W.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop")
+        self.reset_button = W.Button(description="Reset", icon="undo")
+        self.save_button = W.Button(description="Save", icon="save")
+        self.save_path = W.Text(value=save_path, description="save as", style={"description_width": "90px"},
+                                layout=W.Layout(flex="1 1 auto", min_width="150px"))
+        self.saved = W.HTML()
+
+    def _build_preview(self, steps):
+        """The picture panel: state, caption, preview, progress, losses and their plot."""
+        import ipywidgets as W
+
+        self.state = W.HTML()
+        self.busy = W.HTML()
+        self.caption = W.HTML()
+        self.preview = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        self.progress = W.IntProgress(value=0, min=0, max=max(1, steps), layout=W.Layout(width="100%"))
+        self.progress_info = W.HTML()
+        self.losses = W.HTML()
+        self.plot = W.Image(format="png", layout=W.Layout(display="none", max_width="100%", height="auto"))
+
+    def _build_sweep_panel(self):
+        """The sweep panel: its plan, its button, a slider to scrub its pictures, and their strip."""
+        import ipywidgets as W
+
+        self.sweep_button = W.Button(description="Sweep β", icon="sliders")
+        self.sweep_plan = W.HTML()
+        self.sweep_slider = W.SelectionSlider(options=["–"], description="show β", disabled=True,
+                                              style={"description_width": "90px"}, continuous_update=True,
+                                              layout=W.Layout(flex="1 1 auto", min_width="150px"))
+        self.sweep_info = W.HTML()
+        self.strip = W.Box(layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
+
+    def _connect(self):
+        """What each widget does when it changes or is clicked."""
         for w in (self.alpha, self.beta, self.tv, *self.blend):
             w.observe(self._weights_changed, names="value")
         self.size.observe(self._size_changed, names="value")
@@ -224,8 +258,19 @@ class Lab:
         self.save_button.on_click(lambda _: self._save_clicked())
         self.sweep_button.on_click(lambda _: self.run_sweep())
         self.sweep_slider.observe(self._show_sweep, names="value")
-        self._update_readouts()
-        self._set_state("idle")
+
+    def _blend_rows(self):
+        """The mix: the two styles' names either side of one slider, or one slider per style."""
+        import ipywidgets as W
+
+        if len(self.styles) == 2:
+            names = [W.HTML(f"<b>{name}</b>", layout=W.Layout(flex="0 0 auto")) for name in self.names]
+            return [_row(names[0], self.blend[0], names[1]), self.mix]
+        return [*[_row(b) for b in self.blend], self.mix] if self.blend else []
+
+    def _layout(self):
+        """The picture panel beside the controls (below them on a narrow screen)."""
+        import ipywidgets as W
 
         thumbs = W.Box([self._thumbnail(self.content, "photo"),
                         *[self._thumbnail(s, name) for s, name in zip(self.styles, self.names)]],
@@ -235,21 +280,25 @@ class Lab:
                           self.preview, self.progress, self.progress_info, self.losses, self.plot],
                          layout=W.Layout(flex="1 1 400px", min_width="280px", max_width="600px", margin="0 16px 0 0"))
         controls = W.VBox([thumbs,
-                           W.HTML("<b>Weights</b>"), row(self.alpha, self.alpha_readout),
-                           row(self.beta, self.beta_readout), self.ratio, *blend_rows,
-                           row(self.tv, self.tv_readout),
-                           W.HTML("<b>Run</b>"), row(self.size, self.size_readout), row(self.steps, self.steps_readout),
-                           self.auto_run,
+                           W.HTML("<b>Weights</b>"), _row(self.alpha, self.alpha_readout),
+                           _row(self.beta, self.beta_readout), self.ratio, *self._blend_rows(),
+                           _row(self.tv, self.tv_readout),
+                           W.HTML("<b>Run</b>"), _row(self.size, self.size_readout),
+                           _row(self.steps, self.steps_readout), self.auto_run,
                            W.HBox([self.run_button, self.stop_button, self.reset_button],
                                   layout=W.Layout(flex_flow="row wrap")),
-                           row(self.save_path, self.save_button), self.saved,
+                           _row(self.save_path, self.save_button), self.saved,
                            W.HTML("<b>Sweep β</b>"), self.sweep_plan, self.sweep_button,
-                           row(self.sweep_slider), self.sweep_info, self.strip],
+                           _row(self.sweep_slider), self.sweep_info, self.strip],
                           layout=W.Layout(flex="1 1 360px", min_width="280px", max_width="600px"))
-        self.widget = W.VBox([W.HTML(_CSS), title, W.Box([picture, controls], layout=W.Layout(
+        widget = W.VBox([W.HTML(_CSS), title, W.Box([picture, controls], layout=W.Layout(
             display="flex", flex_flow="row wrap", align_items="flex-start", width="100%"))])
-        self.widget.add_class("nst-lab")
-        # class names for a reader of the page (and the browser tests)
+        self._add_classes(widget)
+        return widget
+
+    def _add_classes(self, widget):
+        """Class names for the CSS and for a reader of the page (and the browser tests)."""
+        widget.add_class("nst-lab")
         for w in (self.alpha_readout, self.beta_readout, self.tv_readout, self.size_readout, self.steps_readout,
                   self.ratio, self.mix, self.state, self.progress_info, self.losses, self.caption, self.sweep_plan,
                   self.sweep_info):
@@ -257,7 +306,6 @@ class Lab:
         for name in ("alpha", "beta", "tv", "size", "steps", "preview", "plot", "progress", "state", "caption",
                      "losses", "busy", "strip", "saved"):
             getattr(self, name).add_class(f"nst-{name}")
-        self._hooks = self._watch_kernel()
 
     def _ipython_display_(self):
         from IPython.display import Javascript, display
