@@ -277,7 +277,7 @@ def test_lab_slider_released_while_idle_runs_from_the_current_picture(model, tin
 # -- what the laboratory shows ---------------------------------------------------------------------
 
 def test_one_number_format_and_readable_names():
-    from nst_helpers.lab.widgets import fmt, mix_text, progress_text, style_label, sweep_values_around
+    from nst_helpers.lab.display import fmt, mix_text, progress_text, style_label, sweep_values_around
 
     assert [fmt(x) for x in (1e5, 31622.7766, 1.0, 0.5, 123.456, 1e-4, 3.2e-4, 0.0, 1500.0)] == [
         "1e5", "3.16e4", "1", "0.5", "123", "1e-4", "3.2e-4", "0", "1.5e3"]
