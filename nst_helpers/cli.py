@@ -170,7 +170,9 @@ NETWORK_SUFFIXES = (".pt", ".pth")
 def build_train_parser():
     from .config import StyleConfig
     from .devices import PRECISIONS
-    from .feedforward import NETWORK_SIZES, TRAINING_DEFAULTS as D, TRAINING_STYLE_WEIGHT
+    from .feedforward import NETWORK_SIZES, TRAIN_PRESETS
+
+    D = TRAIN_PRESETS["default"].to_dict()
 
     p = _Parser(
         prog=f"{PROG} train",
@@ -179,7 +181,7 @@ def build_train_parser():
                     "bundled photos.",
         epilog="network sizes: " + ", ".join(f"{k} (width {w}, {d} residual blocks)"
                                             for k, (w, d) in NETWORK_SIZES.items())
-               + f"\nloss: the seed preset's objective with style weight {TRAINING_STYLE_WEIGHT:g}, half the seed's (a "
+               + f"\nloss: the seed preset's objective with style weight {D['style_weight']:g}, half the seed's (a "
                  "network that paints every photo keeps content and style in better balance with it), unless the "
                  "loss options change it."
                  "\nThe network file is written every --checkpoint-every steps and at the end; Ctrl-C stops "
