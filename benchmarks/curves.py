@@ -80,13 +80,14 @@ def _bound(model, content, style, coarse, curves):
     level = 1.02 * curves["single scale"][-1][1]
     out = {"from": f"{coarse.shape[-1]} px single scale, {STEPS} steps", "level": level, "steps": BOUND_STEPS}
     for precision in ("float32", "bfloat16"):
-        objective = nst.build_objective(model, content, [style], nst.make_config("seed", precision=precision))
+        config = nst.make_config("seed", precision=precision, steps=BOUND_STEPS)
+        objective = nst.build_objective(model, content, [style], config)
         kept, start = [], time.perf_counter()
 
         def keep(step, parts, image):
             kept.append((time.perf_counter() - start, image.detach().clone()))
 
-        nst.optimize_image(objective, start_image, steps=BOUND_STEPS, progress=False, callback=keep, callback_every=1)
+        nst.optimize_image(objective, start_image, config, progress=False, callback=keep, callback_every=1)
         points = _judge(model, content, style, kept)
         reached = next((i for i, (_, v) in enumerate(points) if v <= level), None)
         out[precision] = {"steps": None if reached is None else reached + 1,

@@ -2,7 +2,7 @@
 
 1. Per held-out photo (bundled, never in the training photos): the seed's 300 L-BFGS steps at 128 px,
    its content and style losses (seed objective, judged on the saved 8-bit picture) and seconds.
-2. Training the notebook's default network (``feedforward.TRAINING_DEFAULTS``, the objective of
+2. Training the notebook's default network (``feedforward.TRAIN_PRESETS["default"]``, the objective of
    ``feedforward.training_config()``: the seed's with beta 5e4) on the bundled photos,
    judged on the held-out photos every 200 steps with the same losses: the first step at
    which every photo has style loss <= 2x and content loss <= 2x the optimisation's, and the seconds
@@ -58,10 +58,9 @@ def step_seconds(model, precision, steps=20):
     def keep(step, network, history):
         times.append(time.perf_counter())
 
-    defaults = dict(ff.TRAINING_DEFAULTS, steps=steps + 3)
     config = ff.training_config(precision=precision)
-    ff.train_network(STYLE, None, config, model=model, device="cpu", preview=keep, preview_every=1, progress=False,
-                     **defaults)
+    ff.train_network(STYLE, None, config, "default", model=model, device="cpu", preview=keep, preview_every=1,
+                     progress=False, steps=steps + 3)
     return statistics.median(b - a for a, b in zip(times[3:], times[4:]))
 
 
@@ -69,7 +68,7 @@ def measure(weights, every=200, out_dir=None):
     torch.set_num_threads(min(2, torch.get_num_threads()))
     model = nst.load_vgg19(weights, device="cpu", progress=False)
     photos = ff.bundled_photos(held_out=True)
-    result = {"weights": str(weights), "size": SIZE, "style": STYLE, "defaults": dict(ff.TRAINING_DEFAULTS),
+    result = {"weights": str(weights), "size": SIZE, "style": STYLE, "defaults": ff.TRAIN_PRESETS["default"].to_dict(),
               "every": every, "photos": {}}
     pictures = {}
     judges = {photo.stem: judge_objective(model, photo) for photo in photos}
@@ -99,8 +98,8 @@ def measure(weights, every=200, out_dir=None):
         print(f"  step {step}: {row}", flush=True)
 
     t0 = time.perf_counter()
-    trained = ff.train_network(STYLE, None, model=model, device="cpu", preview=judge, preview_every=every,
-                               progress=False, **ff.TRAINING_DEFAULTS)
+    trained = ff.train_network(STYLE, None, training="default", model=model, device="cpu", preview=judge,
+                               preview_every=every, progress=False)
     result["train_seconds"] = trained.seconds - judging[0]
     result["train_steps"] = trained.steps
     result["judged"] = judged

@@ -15,6 +15,7 @@ vgg                the feature extractor with ImageNet normalisation in front
 losses             Gram matrices, content / style / TV losses, blend weights
 color              colour preservation (luminance, histogram)
 config             ``StyleConfig``: one configuration object, and the presets
+prepare            one set-up of a run: device, images, sizes, memory, VGG19 (``prepare_run``)
 objective          the objective as a sum of content, style and TV terms
 optimize           the L-BFGS / Adam loop over pixels (what a "step" is)
 transfer           ``stylize``
@@ -58,6 +59,7 @@ _EXPORTS = {
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],
     "optimize": ["OptimizationResult", "initial_image", "optimize_image"],
+    "prepare": ["RunSetup", "prepare_run"],
     "plotting": ["method_diagram", "plot_losses", "show_feature_maps", "show_grams", "show_images", "show_receptive_fields"],
     "reconstruct": ["reconstruct_content", "reconstruct_style"],
     "transfer": ["StyleResult", "multiscale_plan", "stylize"],

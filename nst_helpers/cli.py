@@ -35,23 +35,36 @@ class _Parser(argparse.ArgumentParser):
         raise NSTError(f"{message} (see {PROG} --help)")
 
 
-def _config_options(parser, config_class, only=None, title="algorithm (defaults come from --preset)"):
-    """One option per ``StyleConfig`` field that has a ``help``: ``--style-weight`` for ``style_weight``
-    (``only``: just these fields). Values are passed on as text and checked by the configuration itself."""
+def _config_options(parser, config_class, only=None, title="algorithm (defaults come from --preset)", exclude=(),
+                    defaults=None):
+    """One option per field of a configuration dataclass (``StyleConfig``, ``TrainConfig``, ``VideoConfig``)
+    that has a ``help``: ``--style-weight`` for ``style_weight`` (``only``: just these fields; ``exclude``:
+    not these). ``defaults``: a configuration whose values the help shows. Values are passed on as text and
+    checked by the configuration itself; an option not given is None, so the configuration's own default
+    (or the preset's) applies."""
     group = parser.add_argument_group(title)
     for f in fields(config_class):
-        if not f.metadata or (only is not None and f.name not in only):
+        if not f.metadata or (only is not None and f.name not in only) or f.name in exclude:
             continue
         meta, flag = f.metadata, "--" + f.name.replace("_", "-")
+        text = meta["help"]
+        if defaults is not None and getattr(defaults, f.name) is not None:
+            value = getattr(defaults, f.name)
+            text += f" (default {value:g})" if isinstance(value, float) else f" (default {value})"
         kind = meta["kind"]
         if kind == "flag":
-            group.add_argument(flag, action="store_true", default=None, help=meta["help"])
+            group.add_argument(flag, action="store_true", default=None, help=text)
         elif kind == "list":
-            group.add_argument(flag, nargs="+", metavar=meta.get("metavar"), help=meta["help"])
+            group.add_argument(flag, nargs="+", metavar=meta.get("metavar"), help=text)
         elif "choices" in meta:
-            group.add_argument(flag, choices=meta["choices"], help=meta["help"])
+            group.add_argument(flag, choices=meta["choices"], help=text)
         else:
-            group.add_argument(flag, metavar=meta.get("metavar"), help=meta["help"])
+            group.add_argument(flag, metavar=meta.get("metavar"), help=text)
+
+
+def _given(args, names):
+    """The options of ``names`` that were given on the command line (the rest are None)."""
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
 def _parents():
@@ -109,7 +122,7 @@ def _add_stylize(commands, parents):
 def _overrides(args):
     from .config import OPTIONS
 
-    return {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
+    return _given(args, OPTIONS)
 
 
 COMMANDS = ("stylize", "train", "apply", "video")
@@ -196,9 +209,9 @@ NETWORK_SUFFIXES = (".pt", ".pth")
 
 def _add_train(commands, parents):
     from .config import StyleConfig
-    from .devices import PRECISIONS
-    from .feedforward import NETWORK_SIZES, TRAINING_DEFAULTS as D, TRAINING_STYLE_WEIGHT
+    from .feedforward import NETWORK_SIZES, TRAIN_PRESETS, TrainConfig
 
+    default = TRAIN_PRESETS["default"]
     p = commands.add_parser(
         "train", parents=parents, help="train a real-time network for one painting (notebook 8)",
         description="Train a network that paints any photo in the style of STYLE in one pass (Johnson et al. "
@@ -206,7 +219,7 @@ def _add_train(commands, parents):
                     "bundled photos.",
         epilog="network sizes: " + ", ".join(f"{k} (width {w}, {d} residual blocks)"
                                             for k, (w, d) in NETWORK_SIZES.items())
-               + f"\nloss: the seed preset's objective with style weight {TRAINING_STYLE_WEIGHT:g}, half the seed's (a "
+               + f"\nloss: the seed preset's objective with style weight {default.style_weight:g}, half the seed's (a "
                  "network that paints every photo keeps content and style in better balance with it), unless the "
                  "loss options change it."
                  "\nThe network file is written every --checkpoint-every steps and at the end; Ctrl-C stops "
@@ -217,27 +230,11 @@ def _add_train(commands, parents):
     p.add_argument("style", metavar="STYLE", help="the painting (a path or a bundled example name)")
     p.add_argument("--images", metavar="DIR", help="a folder of training photos (default: the bundled ones)")
     p.add_argument("-o", "--output", default="network.pt", help="the network file to write (.pt; default %(default)s)")
-    p.add_argument("--network", default=D["network"], choices=sorted(NETWORK_SIZES),
-                   help="network size (default %(default)s)")
-    p.add_argument("--width", help="channels of the first layer (overrides --network)")
-    p.add_argument("--depth", help="residual blocks (overrides --network)")
-    p.add_argument("--steps", default=str(D["steps"]), help="Adam steps (default %(default)s)")
-    p.add_argument("--batch-size", default=str(D["batch_size"]), help="crops per step (default %(default)s)")
-    p.add_argument("--crop", default=str(D["crop"]), help="side of the square training crops in px (default "
-                   "%(default)s)")
-    p.add_argument("--style-size", default=str(D["style_size"]), metavar="PX",
-                   help="long side of the painting in px: strokes are learned at the scale of pictures this "
-                        "size (default %(default)s)")
-    p.add_argument("--lr", default=f"{D['lr']:g}", help="Adam's learning rate (default %(default)s)")
-    p.add_argument("--precision", default="auto", choices=("auto", *PRECISIONS),
-                   help="arithmetic of VGG19's passes; auto: bfloat16 where the CPU or GPU has it natively "
-                        "(default %(default)s)")
-    p.add_argument("--seed", default="0", help="random seed for crops and initial weights (default %(default)s)")
-    p.add_argument("--checkpoint-every", default="100", metavar="N", help="write OUTPUT every N steps "
-                   "(default %(default)s)")
     p.add_argument("--preview-dir", metavar="DIR", help="save a preview of a held-out photo there every "
                    "--preview-every steps")
-    p.add_argument("--preview-every", default="100", metavar="N", help="(default %(default)s)")
+    # TrainConfig's style_weight is the default objective's beta: the loss group's --style-weight sets it
+    _config_options(p, TrainConfig, exclude=("style_weight",), defaults=default,
+                    title="training (TrainConfig; defaults from its 'default' preset)")
     _config_options(p, StyleConfig, only=TRAIN_FIELDS, title="loss (the course's objective)")
 
 
@@ -254,14 +251,14 @@ def run_train(args):
     """``python -m nst_helpers train STYLE [--images DIR] -o network.pt``; returns how training stopped."""
     from . import files
     from .devices import resolve_device
-    from .feedforward import (apply_network, bundled_photos, check_side, train_network, training_config,
-                              training_precision)
+    from .feedforward import TRAIN_OPTIONS, apply_network, bundled_photos, make_train_config, train_network, \
+        training_config
     from .images import image_files, save_image, source_path
     from .weights import weights_file
 
-    loss = {k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None}
+    training = make_train_config("default", **_given(args, TRAIN_OPTIONS))
     device = resolve_device(args.device)
-    config = training_config(None, device, precision=training_precision(args.precision, device), **loss)
+    config = training_config(None, device, training, **_given(args, TRAIN_FIELDS))
     photos = image_files(args.images, "training photos folder") if args.images else bundled_photos()
     style = source_path(args.style, "style image")
     inputs = [style, *photos, weights_file(args.weights)]
@@ -271,21 +268,14 @@ def run_train(args):
         preview_dir = files.as_path(args.preview_dir, "preview folder")
         if not files.is_dir(preview_dir, "preview folder"):
             raise NSTError(f"preview folder {str(preview_dir)[:80]!r} does not exist: create it first")
-    # the previews are painted at the style size
-    style_size = check_side(args.style_size, "style size", "the painting's long side, like 128")
     preview_photo = bundled_photos(held_out=True)[0]
 
-    def preview(step, network, history):
-        picture = apply_network(network, preview_photo, size=style_size)
+    def preview(step, network, history):  # painted at the style size, the size the strokes are made for
+        picture = apply_network(network, preview_photo, size=training.style_size or training.crop)
         save_image(picture, files.free_path(preview_dir / f"preview_{step:06d}.png"), overwrite=False)
 
-    # width, depth, steps, ... are checked by train_network and the network, as for a Python caller
-    result = train_network(style, photos, config, network=args.network, width=args.width, depth=args.depth,
-                           steps=args.steps, batch_size=args.batch_size, crop=args.crop, style_size=style_size,
-                           lr=args.lr,
-                           weights=args.weights, device=device, seed=args.seed, checkpoint=output, checkpoint_every=args.checkpoint_every,
-                           preview=preview if preview_dir else None, preview_every=args.preview_every,
-                           progress=not args.quiet)
+    result = train_network(style, photos, config, training, weights=args.weights, device=device, checkpoint=output,
+                           preview=preview if preview_dir else None, progress=not args.quiet)
     if result.stopped == "interrupted":
         return result.stopped
     if not args.quiet:
@@ -371,8 +361,7 @@ def _report_path(name, output, inputs, force):
 def _add_video(commands, parents):
     from .checks import MAX_SIZE, MIN_SIZE
     from .config import PRESETS, StyleConfig
-    from .video import (DEFAULT_MAX_FRAMES, DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TOL, EXAMPLE_CLIP, FLOW_METHODS,
-                        MAX_FRAMES, METHODS)
+    from .video import DEFAULT_TOL, EXAMPLE_CLIP, MAX_FRAMES, VideoConfig
 
     p = commands.add_parser(
         "video", parents=parents, help="paint a clip, kept steady with optical flow (notebook 9)",
@@ -391,16 +380,12 @@ def _add_video(commands, parents):
     p.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images (paths or bundled names)")
     p.add_argument("-o", "--output", default="stylized.gif", help="the clip to write: .mp4, .mov, .avi, .gif, or a "
                    "folder name for PNG frames (default %(default)s)")
-    p.add_argument("--method", default="temporal", choices=METHODS, help="(default %(default)s)")
-    p.add_argument("--temporal-weight", metavar="LAMBDA", default=f"{DEFAULT_TEMPORAL_WEIGHT:g}",
-                   help="weight of the temporal loss (method temporal; default %(default)s)")
-    p.add_argument("--flow", default="dis", choices=FLOW_METHODS, help="optical flow (OpenCV; default %(default)s)")
-    p.add_argument("--max-frames", metavar="N", default=str(DEFAULT_MAX_FRAMES), help="read at most N frames "
-                   "(default %(default)s)")
     p.add_argument("--fps", help="frames per second of the output (default: the clip's)")
     p.add_argument("--preset", default="seed", choices=sorted(PRESETS), help="configuration (default %(default)s)")
     p.add_argument("--report", metavar="FILE.json", help="write seconds and steps per frame, losses and the "
                    "warping error as JSON")
+    # --tol is StyleConfig's option below: it sets both the frames' configuration and VideoConfig.tol
+    _config_options(p, VideoConfig, exclude=("tol",), defaults=VideoConfig(), title="video (VideoConfig)")
     _config_options(p, StyleConfig, title=f"algorithm, per frame (defaults come from --preset; --steps is each "
                                           f"frame's budget; --tol is {DEFAULT_TOL:g} unless given, 0 to use every step)")
 
@@ -409,15 +394,16 @@ def run_video(args):
     """``python -m nst_helpers video CLIP STYLE ... -o OUT``; returns how the run stopped."""
     from . import files
     from .config import make_config
-    from .checks import check_number, check_weight
+    from .checks import check_number
     from .devices import default_size, resolve_device
     from .images import source_path
-    from .video import EXAMPLE_CLIP, check_clip_output, read_clip, stylize_video, video_format
+    from .video import (EXAMPLE_CLIP, VIDEO_OPTIONS, check_clip_output, make_video_config, read_clip, stylize_video,
+                        video_format)
     from .weights import weights_file
 
     config = make_config(args.preset, **_overrides(args))
     config.blend_for(len(args.styles))
-    check_weight(args.temporal_weight, "temporal weight")
+    video = make_video_config(None, **_given(args, VIDEO_OPTIONS))
     if args.fps is not None:
         check_number(args.fps, "fps", above=0, maximum=1000)
     video_format(args.output)
@@ -430,10 +416,9 @@ def run_video(args):
     report = _report_path(args.report, output, inputs, args.force)
     device = resolve_device(args.device)
     # the clip is read (and checked) before VGG19 is loaded, then every name the run will write
-    clip = read_clip(args.clip, size=config.size or default_size(device), max_frames=args.max_frames, fps=args.fps)
+    clip = read_clip(args.clip, size=config.size or default_size(device), max_frames=video.max_frames, fps=args.fps)
     check_clip_output(output, len(clip), inputs, args.force)
-    result = stylize_video(clip, args.styles, config, method=args.method, temporal_weight=args.temporal_weight,
-                           tol=args.tol, flow=args.flow, max_frames=args.max_frames, weights=args.weights, device=device,
+    result = stylize_video(clip, args.styles, config, video, weights=args.weights, device=device,
                            progress=not args.quiet)
     interrupted = result.stopped == "interrupted"
     if len(result.steps):

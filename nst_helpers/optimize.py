@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from .checks import MAX_STEPS, check_number
-from .config import LINE_SEARCHES, OPTIMIZERS
+from .checks import MAX_STEPS
+from .config import OPTIMIZERS, make_config
 from .errors import NSTError
 from .objective import PARTS
 
@@ -182,25 +182,25 @@ class _Run:
                                   seconds=seconds, stopped=stopped, best_step=self.best["step"])
 
 
-def optimize_image(objective, init, steps=300, optimizer="lbfgs", lr=None, line_search="strong_wolfe",
-                   callback=None, callback_every=50, should_stop=None, progress=True, log_every=50,
-                   desc="optimising", tol=0.0, lbfgs_history=100):
-    """Minimise ``objective(image) -> (total, parts)`` over the pixels of ``init`` for ``steps`` evaluations.
+def optimize_image(objective, init, config="seed", *, steps=None, tol=None, callback=None, callback_every=50,
+                   should_stop=None, progress=True, log_every=50, desc="optimising", lbfgs_history=100):
+    """Minimise ``objective(image) -> (total, parts)`` over the pixels of ``init``, as ``config`` says.
 
+    config: a ``StyleConfig`` (or preset name): its ``optimizer``, ``lr``, ``line_search``, ``steps``
+    (evaluations) and ``tol`` (stop once the objective improved by less than that fraction over the
+    last ``TOL_WINDOW`` steps; 0: never). ``steps`` and ``tol`` given here override the config's for
+    this call (a multiscale level's steps, a video frame's tol).
     callback(step, parts, image) runs every ``callback_every`` steps and after the last; if it returns
-    False the run stops. ``should_stop()`` is asked before every step. ``tol`` > 0 stops once the
-    objective improved by less than that fraction over the last ``TOL_WINDOW`` steps. Ctrl-C stops
-    the run too; in every case the best image so far is returned. ``progress`` shows a tqdm bar and,
-    every ``log_every`` steps, a line with the losses.
+    False the run stops. ``should_stop()`` is asked before every step. Ctrl-C stops the run too; in
+    every case the best image so far is returned. ``progress`` shows a tqdm bar and, every
+    ``log_every`` steps, a line with the losses.
     """
-    if optimizer not in OPTIMIZERS:
-        raise NSTError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
-    if line_search not in LINE_SEARCHES + (None,):
-        raise NSTError(f"unknown line search {line_search!r}: use one of {', '.join(LINE_SEARCHES)}")
-    steps = check_number(steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True)
+    overrides = {k: v for k, v in (("steps", steps), ("tol", tol)) if v is not None}
+    config = make_config(config, **overrides)
+    steps, optimizer = config.steps, config.optimizer
     x = init.detach().clone().requires_grad_(True)
-    opt = make_optimizer(optimizer, x, lr, line_search, lbfgs_history)
-    run = _Run(steps, init, callback, callback_every, should_stop, progress, log_every, desc, tol)
+    opt = make_optimizer(optimizer, x, config.lr, config.line_search, lbfgs_history)
+    run = _Run(steps, init, callback, callback_every, should_stop, progress, log_every, desc, config.tol)
 
     def closure():
         run.check()

@@ -16,23 +16,30 @@ the layout visible instead of drowning it in full-strength noise.
 
 import torch
 
-from .devices import resolve_device
+from .config import StyleConfig
 from .images import load_image
-from .layers import check_image_size, layer_info
 from .losses import gram_matrix
 from .objective import ContentTerm, Objective, StyleTerm
 from .optimize import initial_image, optimize_image
-from .vgg import load_vgg19
+from .prepare import RunSetup, run_device
 
 NOISE_AMPLITUDE = 0.2
 
 
-def _setup(image, size, device, model, weights):
-    dev = resolve_device(device) if model is None else next(model.parameters()).device
-    target = load_image(image, size=size, device=dev, what="image")
-    if model is None:
-        model = load_vgg19(weights, device=dev)
-    return target, model
+def _setup(image, size, config, device, model, weights):
+    """The run's set-up (``prepare.py``) with no style images: the image at ``size`` checked against the
+    layers, the memory, VGG19. The configuration takes a given model's pooling: any model will do."""
+    run = RunSetup(config, run_device(model, device), model=model)
+    run.load_images(image, size, what="image")
+    run.check_memory()
+    return run.content, run.load_model(weights).model
+
+
+def _config(content_layers, style_layers, steps, size, model, random_seed, optimizer):
+    """What a reconstruction computes, as a ``StyleConfig`` (checked, and handed whole to ``optimize_image``)."""
+    return StyleConfig(name="reconstruction", content_layers=content_layers, style_layers=style_layers, steps=steps,
+                       size=size, init="noise", random_seed=random_seed, optimizer=optimizer,
+                       pooling="max" if model is None else getattr(model, "pooling", "max"))
 
 
 def _mean_square(t):
@@ -42,16 +49,15 @@ def _mean_square(t):
 def reconstruct_content(image, layer, steps=200, size=128, model=None, weights=None, device="auto", random_seed=0,
                         optimizer="lbfgs", progress=True, callback=None, callback_every=50):
     """Reconstruct ``image`` from white noise using only ``layer``'s activations; an ``OptimizationResult``."""
-    layer_info(layer)
-    target, model = _setup(image, size, device, model, weights)
-    check_image_size(target, [layer], "the image")
+    config = _config((layer,), (), steps, size, model, random_seed, optimizer)
+    target, model = _setup(image, size, config, device, model, weights)
     with torch.no_grad():
         features = model(target, [layer])[layer]
     objective = Objective(model, content_terms=[ContentTerm(layer, features)], style_weight=0.0,
                           content_weight=1.0 / _mean_square(features))
     start = initial_image("noise", target, random_seed, NOISE_AMPLITUDE)
-    return optimize_image(objective, start, steps=steps, optimizer=optimizer, progress=progress, log_every=0,
-                          desc=f"content from {layer}", callback=callback, callback_every=callback_every)
+    return optimize_image(objective, start, config, progress=progress, log_every=0, desc=f"content from {layer}",
+                          callback=callback, callback_every=callback_every)
 
 
 def reconstruct_style(image, layers, steps=200, size=128, output_size=None, model=None, weights=None,
@@ -63,10 +69,8 @@ def reconstruct_style(image, layers, steps=200, size=128, output_size=None, mode
     contributes equally. ``output_size`` (default: the image's size) is the texture's size.
     """
     layers = [layers] if isinstance(layers, str) else list(layers)
-    for name in layers:
-        layer_info(name)
-    target, model = _setup(image, size, device, model, weights)
-    check_image_size(target, layers, "the image")
+    config = _config((), layers, steps, size, model, random_seed, optimizer)
+    target, model = _setup(image, size, config, device, model, weights)
     with torch.no_grad():
         feats = model(target, layers)
         grams = {n: gram_matrix(feats[n]) for n in layers}
@@ -74,5 +78,5 @@ def reconstruct_style(image, layers, steps=200, size=128, output_size=None, mode
     objective = Objective(model, style_terms=[terms], content_weight=0.0, style_weight=1.0)
     shape = target.shape if output_size is None else load_image(target, size=output_size).shape
     start = initial_image("noise", torch.empty(shape, device=target.device), random_seed, NOISE_AMPLITUDE)
-    return optimize_image(objective, start, steps=steps, optimizer=optimizer, progress=progress, log_every=0,
+    return optimize_image(objective, start, config, progress=progress, log_every=0,
                           desc=f"style from {len(layers)} layer(s)", callback=callback, callback_every=callback_every)

@@ -1,26 +1,25 @@
 """Style transfer: ``stylize``, the one function that makes a stylised picture.
 
 It takes a ``StyleConfig`` (``config.py``; by default the ``seed`` preset, the course's original
-configuration) and runs ``optimize_image`` on the objective ``build_objective`` makes of it, once, or
-coarse-to-fine over a ``multiscale_plan``.
+configuration), sets the run up as every entry point does (``prepare.py``: device, images, sizes,
+memory, VGG19), with its own steps in between (the mask, the multiscale plan), and runs
+``optimize_image`` on the objective ``build_objective`` makes of it, once, or coarse-to-fine over a
+``multiscale_plan``.
 """
 
 from dataclasses import dataclass, field
 
-import torch
 from torch.nn import functional as F
 
 from . import color
-from .checks import MAX_SIZE, MIN_SIZE
+from .checks import MIN_SIZE
 from .config import make_config
-from .devices import default_size, resolve_device
 from .errors import NSTError
-from .images import DEFAULT_CONTENT, DEFAULT_STYLES, as_image_list, load_image, source_path
-from .layers import check_image_size, min_image_side
-from .memory import check_memory
+from .images import DEFAULT_CONTENT, load_image, source_path
+from .layers import min_image_side
 from .objective import build_objective
 from .optimize import OptimizationResult, initial_image, optimize_image
-from .vgg import load_vgg19
+from .prepare import start_run
 
 
 @dataclass
@@ -50,17 +49,6 @@ def multiscale_plan(size, steps, levels=3, min_size=64):
         return [(sizes[0], steps)]
     plan = [(s, steps if i == 0 else max(1, steps // 3)) for i, s in enumerate(sizes[:-1])]
     return plan + [(sizes[-1], max(1, steps // 6))]
-
-
-def prepare_images(content, styles, size, style_scale, device):
-    """Load the content image at ``size`` and each style image at ``style_scale`` times its long side."""
-    content_t = load_image(content, size=size, device=device, what="content image")
-    style_long = round(max(content_t.shape[-2:]) * style_scale)
-    if not MIN_SIZE <= style_long <= MAX_SIZE:
-        raise NSTError(f"style scale {style_scale:g} makes the style images {style_long} px long, outside "
-                       f"{MIN_SIZE}..{MAX_SIZE} px: choose a style scale nearer 1")
-    style_ts = [load_image(s, size=style_long, device=device, what="style image") for s in styles]
-    return content_t, style_ts
 
 
 def _plan(config, content_t):
@@ -111,23 +99,14 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
     return False to stop. ``should_stop()`` is asked before every step.
     """
     config = make_config(config, **overrides)
-    dev = resolve_device(device) if model is None else next(model.parameters()).device
     content = DEFAULT_CONTENT if content is None else content
-    styles = list(DEFAULT_STYLES) if styles is None else as_image_list(styles)
-    if not styles:
-        raise NSTError("no style image given: pass at least one")
-    config.blend_for(len(styles))  # the count of blend weights, before any loading
-    if mask is not None and len(styles) != 2:
-        raise NSTError(f"a mask splits the picture between two style images, but {len(styles)} were given")
-    size = config.size
-    if size is None and not torch.is_tensor(content):  # a tensor keeps its own size
-        size = default_size(dev)
-    content_t, style_ts = prepare_images(content, styles, size, config.style_scale, dev)
-    check_image_size(content_t, _layers(config), "the content image")
-    for s in style_ts:
-        check_image_size(s, config.style_layers, "a style image")
-    plan = _plan(config, content_t)
-    check_memory(*content_t.shape[-2:], _layers(config), dev, styles=len(styles), lbfgs_history=min(100, plan[-1][1]))
+    run = start_run(styles, config, model=model, device=device)  # arguments: nothing is read yet
+    if mask is not None and len(run.sources) != 2:
+        raise NSTError(f"a mask splits the picture between two style images, but {len(run.sources)} were given")
+    run.load_images(content, run.load_size(content))
+    plan = _plan(config, run.content)
+    run.check_memory(steps=plan[-1][1])
+    dev, content_t, style_ts = run.device, run.content, run.styles
     masks = None
     if mask is not None:
         m = load_image(mask, size=tuple(content_t.shape[-2:]), device=dev, what="mask image").mean(1, keepdim=True)
@@ -138,11 +117,7 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
     elif config.preserve_color == "luminance":
         style_ts = [color.match_luminance(s, content_t) for s in style_ts]
         content_t = color.grey(color.luminance(content_t))
-    if model is None:
-        model = load_vgg19(weights, device=dev, pooling=config.pooling)
-    elif model.pooling != config.pooling:
-        raise NSTError(f"the model uses {model.pooling} pooling but the configuration asks for {config.pooling}: "
-                       f"load it with load_vgg19(..., pooling={config.pooling!r})")
+    model = run.load_model(weights).model
 
     report = dict(config.to_dict(), device=str(dev), weights=model.source, plan=plan, mask=mask is not None,
                   output_size=list(content_t.shape[-2:]))
@@ -161,8 +136,7 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
         else:
             start = F.interpolate(image, size=c_level.shape[-2:], mode="bilinear", align_corners=False).clamp(0, 1)
         desc = "style transfer" if len(plan) == 1 else f"style transfer {tuple(c_level.shape[-2:])}"
-        result = optimize_image(objective, start, steps=level_steps, optimizer=config.optimizer, lr=config.lr,
-                                line_search=config.line_search, tol=config.tol, callback=callback,
+        result = optimize_image(objective, start, config, steps=level_steps, callback=callback,
                                 callback_every=callback_every, should_stop=should_stop, progress=progress,
                                 log_every=log_every, desc=desc)
         image, seconds = result.image, seconds + result.seconds
@@ -177,4 +151,4 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
         image = color.recombine_luminance(image, original_content)
     best_step = evaluations - result.evaluations + result.best_step
     return StyleResult(image=image, history=history, evaluations=evaluations, seconds=seconds, stopped=stopped,
-                       best_step=best_step, config=report, inputs=input_files([content, *styles, mask]))
+                       best_step=best_step, config=report, inputs=input_files([content, *run.sources, mask]))

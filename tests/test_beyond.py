@@ -106,8 +106,8 @@ def test_tv_weight_lowers_total_variation(model):
 def test_style_scale_resizes_the_style_relative_to_the_output():
     photo = _photo(32, 40)
     for scale, long_side in [(0.5, 20), (1.0, 40), (2.0, 80)]:
-        _, styles = nst.transfer.prepare_images(photo, [_painting(64, 64)], None, scale, "cpu")
-        assert max(styles[0].shape[-2:]) == long_side
+        run = nst.prepare.start_run(_painting(64, 64), nst.make_config("seed", style_scale=scale), device="cpu")
+        assert max(run.load_images(photo, None).styles[0].shape[-2:]) == long_side
 
 
 def test_multiscale_plan_ends_at_full_size(model):

@@ -151,8 +151,30 @@ def test_the_style_target_is_the_painting_at_style_size_not_at_the_crop_size(mod
     ff.train_network(painting, photos, ff.training_config(style_scale=1.5), model=model, steps=1,
                      **{**TINY, "style_size": None})
     assert built[-1] == (48, 48)  # style_size None: the crop's size, times the style scale
-    assert ff.TRAINING_DEFAULTS["style_size"] == 128  # the pictures' size, not the crops'
-    assert ff.TRAINING_DEFAULTS["crop"] < ff.TRAINING_DEFAULTS["style_size"]
+
+
+def test_the_command_line_trains_with_the_apis_configuration(photos, tmp_path):
+    """The train command's defaults are ``TRAIN_PRESETS["default"]``, and the network it trains is the one
+    ``train_network`` trains with the same options, weight for weight."""
+    from nst_helpers.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["train", "starry_night"])
+    given = {k: getattr(args, k) for k in ff.TRAIN_OPTIONS if getattr(args, k, None) is not None}
+    assert given == {} and ff.make_train_config(**given) == ff.TRAIN_PRESETS["default"]  # defaults: the preset's
+    options = {a.dest for a in parser._subparsers._group_actions[0].choices["train"]._actions}
+    assert set(ff.TRAIN_OPTIONS) - {"style_weight"} <= options  # one option per TrainConfig field
+    args = parser.parse_args(["train", "starry_night", "--steps", "7", "--crop", "48"])
+    assert ff.make_train_config(**{k: getattr(args, k) for k in ("steps", "crop")}).steps == 7
+    painting = tmp_path / "painting.png"
+    assert main(["train", str(painting), "--images", str(photos), "-o", str(tmp_path / "cli.pt"), *TRAIN_FAST]) == 0
+    cli = nst.load_network(tmp_path / "cli.pt")
+    api = ff.train_network(painting, photos, weights="random", device="cpu", width=4, depth=1, crop=32, steps=3,
+                           progress=False)
+    assert {**cli.meta, "seconds": 0} == {**api.meta, "seconds": 0}
+    assert cli.meta["steps"] == 3 and cli.meta["config"] == ff.training_config(device="cpu").to_dict()
+    for key, value in api.network.state_dict().items():
+        assert torch.allclose(cli.state_dict()[key], value, atol=1e-6), key
 
 
 def test_training_continues_from_a_loaded_network(model, photos, tmp_path):

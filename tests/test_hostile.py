@@ -311,7 +311,7 @@ def test_warnings_reach_a_cli_user_as_one_line(tiny_images, tmp_path, capsys, mo
         warnings.warn("something odd\nover two lines", RuntimeWarning)
         raise nst.NSTError("stop here")
 
-    monkeypatch.setattr(nst.transfer, "prepare_images", noisy)
+    monkeypatch.setattr(nst.prepare.RunSetup, "load_images", noisy)
     assert main([str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"), *FAST]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if "randomly" not in line]
     assert err == ["nst_helpers: warning: something odd over two lines", "nst_helpers: error: stop here"]

@@ -7,13 +7,14 @@ painted by one pass through that small network. Notebook 8's chapter, in two mod
 
 =========  ==================================================================================
 network    ``TransformNet``, its files (``save_network``, ``load_network``), applying it
-training   ``train_network``: the course's objective over random crops of photos, with Adam
+training   ``train_network`` and its ``TrainConfig``: the course's objective over crops of photos, Adam
 =========  ==================================================================================
 """
 
 from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, MAX_DEPTH, MAX_WIDTH, NETWORK_SIZES, ResidualBlock,
-                      TransformNet, apply_network, apply_to_folder, describe_network, load_network, make_network,
-                      output_path_for, read_network_file, save_network)
-from .training import (HELD_OUT_PHOTOS, TRAINING_DEFAULTS, TRAINING_PHOTOS, TRAINING_STYLE_WEIGHT, PhotoCrops,
-                       TrainResult, bundled_photos, check_side, objective_loss, train_network, training_config,
-                       training_precision)
+                      TransformNet, apply_network, apply_to_folder, check_depth, check_width, describe_network,
+                      load_network, make_network, network_shape, output_path_for, read_network_file, save_network)
+from .training import (HELD_OUT_PHOTOS, HISTORY, TRAIN_OPTIONS, TRAIN_PRESETS, TRAINING_PHOTOS, PhotoCrops,
+                       TrainConfig, Training, TrainResult, bundled_photos, check_side, load_painting,
+                       make_train_config, objective_loss, photo_files, prepare_training, train_network,
+                       training_config, training_precision)

@@ -71,8 +71,7 @@ class TransformNet(nn.Module):
 
     def __init__(self, width=16, depth=5):
         super().__init__()
-        self.width = int(check_number(width, "network width", minimum=1, maximum=MAX_WIDTH, integer=True))
-        self.depth = int(check_number(depth, "network depth", minimum=0, maximum=MAX_DEPTH, integer=True))
+        self.width, self.depth = check_width(width), check_depth(depth)
         w = self.width
         self.down = nn.Sequential(_conv_norm_relu(3, w, 9), _conv_norm_relu(w, 2 * w, 3, 2),
                                   _conv_norm_relu(2 * w, 4 * w, 3, 2))
@@ -95,13 +94,28 @@ class TransformNet(nn.Module):
         return f"TransformNet(width={self.width}, depth={self.depth}): {n:,} parameters"
 
 
-def make_network(size="small", width=None, depth=None):
-    """A new ``TransformNet``: a named size (``NETWORK_SIZES``), with ``width``/``depth`` overriding it."""
-    if size not in NETWORK_SIZES:
+def check_width(width):
+    """A network's width (channels of its first layer), checked."""
+    return int(check_number(width, "network width", minimum=1, maximum=MAX_WIDTH, integer=True))
+
+
+def check_depth(depth):
+    """A network's depth (residual blocks), checked."""
+    return int(check_number(depth, "network depth", minimum=0, maximum=MAX_DEPTH, integer=True))
+
+
+def network_shape(size="small", width=None, depth=None):
+    """(width, depth) of a named size (``NETWORK_SIZES``) with ``width``/``depth`` overriding it, checked."""
+    if not isinstance(size, str) or size not in NETWORK_SIZES:
         raise NSTError(f"unknown network size {size!r}: use one of {', '.join(NETWORK_SIZES)} (or give width and "
                        f"depth)")
     w, d = NETWORK_SIZES[size]
-    return TransformNet(w if width is None else width, d if depth is None else depth)
+    return check_width(w if width is None else width), check_depth(d if depth is None else depth)
+
+
+def make_network(size="small", width=None, depth=None):
+    """A new ``TransformNet``: a named size (``NETWORK_SIZES``), with ``width``/``depth`` overriding it."""
+    return TransformNet(*network_shape(size, width, depth))
 
 
 # ------------------------------------------------------------------------------------- files

@@ -38,26 +38,21 @@ import torch
 
 from ..checks import MAX_STEPS, check_number, check_weight
 from ..config import make_config
-from ..devices import default_size
 from ..errors import NSTError
-from ..images import as_image_list
-from ..layers import check_image_size
 from ..losses import normalize_blend
 from ..objective import PARTS, build_objective
 from ..optimize import initial_image, optimize_image
-from ..transfer import prepare_images
+from ..prepare import prepare_run
 
 #: Session states, as ``Update.state`` reports them.
 STATES = ("idle", "running", "finished", "stopped", "sweeping", "error", "closed")
 
 
 def _prepare(content, styles, model, config):
-    """The content and style tensors of a session, checked against the configuration's layers."""
-    device = next(model.parameters()).device
-    size = config.size or default_size(device)
-    content_t, style_ts = prepare_images(content, as_image_list(styles), size, config.style_scale, device)
-    check_image_size(content_t, config.content_layers + config.style_layers, "the content image")
-    return content_t, style_ts
+    """The content and style tensors of a session, set up as for ``stylize`` (``prepare_run``: the
+    model's device, sizes and memory checked, the model checked against the configuration)."""
+    run = prepare_run(content, styles, config, model=model)
+    return run.content, run.styles
 
 
 @dataclass
@@ -97,9 +92,8 @@ def _sweep(objective, content_t, config, style_weights, steps, progress, should_
         for i, beta in enumerate(style_weights):
             objective.style_weight = beta
             callback = None if on_step is None else (lambda step, parts, image, i=i: on_step(i, step))
-            result = optimize_image(objective, initial_image(config.init, content_t, config.random_seed), steps=steps,
-                                    optimizer=config.optimizer, lr=config.lr, line_search=config.line_search,
-                                    tol=config.tol, progress=progress, log_every=0, desc=f"β = {beta:.0e}",
+            result = optimize_image(objective, initial_image(config.init, content_t, config.random_seed), config,
+                                    steps=steps, progress=progress, log_every=0, desc=f"β = {beta:.0e}",
                                     should_stop=should_stop, callback=callback, callback_every=step_every)
             seconds += result.seconds
             if result.stopped == "stop":
@@ -363,8 +357,7 @@ class LiveSession:
                                  seconds=time.perf_counter() - started)
 
             try:
-                result = optimize_image(self.objective, self.image, steps=remaining, optimizer=self.config.optimizer,
-                                        lr=self.config.lr, line_search=self.config.line_search,
+                result = optimize_image(self.objective, self.image, self.config, steps=remaining, tol=0,
                                         callback=on_step, callback_every=1, progress=False,
                                         log_every=0, should_stop=self._command_waiting)
             except Exception as err:  # reported to the user interface; the kernel stays usable

@@ -6,7 +6,7 @@ Notebook 9's chapter, in four modules:
 motion     the ideas the chapter teaches: optical flow, warping, occlusion masks, warping error
 clips      clips in: ``Clip``, ``read_clip`` (files, folders, lists, tensors), the bundled clip
 output     clips out: ``write_clip`` (MP4 / MOV / AVI, GIF, PNG frames), ``show_clips``
-paint      ``stylize_video``: the three ways to paint a clip, with ``stylize``'s objective
+paint      ``stylize_video``, ``VideoConfig``: three ways to paint a clip (``METHODS``)
 =========  ==================================================================================
 
 Notation (notebook 9): frames p_1 .. p_T, stylised pictures S_1 .. S_T, pixel positions x.
@@ -17,10 +17,11 @@ from .motion import (CONSISTENCY, FLOW_METHODS, MOTION_BOUNDARY, clip_flows, est
                      occlusion_mask, warp, warping_error)
 from .output import (WRITE_SUFFIXES, check_clip_output, clips_html, gif_bytes, show_clips, video_format,
                      write_clip)
-from .paint import DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TOL, METHODS, VideoResult, stylize_video
+from .paint import (DEFAULT_TEMPORAL_WEIGHT, DEFAULT_TOL, METHODS, VIDEO_OPTIONS, VideoConfig, VideoResult,
+                    make_video_config, stylize_video)
 
 __all__ = ["CONSISTENCY", "Clip", "DEFAULT_MAX_FRAMES", "DEFAULT_TEMPORAL_WEIGHT", "DEFAULT_TOL", "EXAMPLE_CLIP",
-           "FLOW_METHODS", "MAX_FRAMES", "METHODS", "MOTION_BOUNDARY", "VideoResult", "WRITE_SUFFIXES",
-           "check_clip_output", "clip_flows", "clips_html", "estimate_flow", "example_clip", "flow_to_rgb",
-           "gif_bytes", "occlusion_mask", "opencv", "read_clip", "show_clips", "stylize_video", "video_format",
-           "warp", "warping_error", "write_clip"]
+           "FLOW_METHODS", "MAX_FRAMES", "METHODS", "MOTION_BOUNDARY", "VIDEO_OPTIONS", "VideoConfig", "VideoResult",
+           "WRITE_SUFFIXES", "check_clip_output", "clip_flows", "clips_html", "estimate_flow", "example_clip",
+           "flow_to_rgb", "gif_bytes", "make_video_config", "occlusion_mask", "opencv", "read_clip", "show_clips",
+           "stylize_video", "video_format", "warp", "warping_error", "write_clip"]

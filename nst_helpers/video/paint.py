@@ -7,22 +7,19 @@ the objective (Ruder, Dosovitskiy and Brox 2016).
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 from tqdm.auto import tqdm
 
 from ..checks import check_choice, check_number, check_weight
-from ..config import make_config
-from ..devices import default_size, resolve_device
+from ..config import _opt, make_config
 from ..errors import NSTError
-from ..layers import check_image_size
-from ..memory import check_memory
 from ..objective import TemporalTerm, build_objective, content_terms
 from ..optimize import initial_image, optimize_image
-from ..transfer import input_files, prepare_images
-from ..vgg import load_vgg19
-from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, Clip, read_clip
+from ..prepare import start_run
+from ..transfer import input_files
+from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, Clip, _check_frames, read_clip
 from .motion import FLOW_METHODS, clip_flows, warp, warping_error
 from .output import write_clip
 
@@ -30,8 +27,63 @@ from .output import write_clip
 METHODS = ("independent", "warm", "temporal")
 #: The temporal weight lambda used when none is given (chosen in notebook 9 and the benchmark).
 DEFAULT_TEMPORAL_WEIGHT = 5.0
-#: The stopping rule for each frame used by the notebook, the command line and the benchmark (``StyleConfig.tol``).
+#: The stopping rule for each frame used by the notebook, the command line and the benchmark (``StyleConfig.tol``)
+#: when the configuration sets none.
 DEFAULT_TOL = 5e-3
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """How a clip is painted, besides the ``StyleConfig`` that paints each frame. Frozen: change a
+    field with ``make_video_config`` (or ``dataclasses.replace``); both check the result. The fields'
+    metadata (``help``, ``kind``, ``metavar``, ``choices``) is ``StyleConfig``'s form, for the command line."""
+
+    method: str = field(default="temporal", metadata=_opt(
+        "independent (each frame on its own: flickers), warm (each frame starts from the previous picture moved "
+        "by the optical flow) or temporal (warm plus the temporal loss)", choices=METHODS))
+    temporal_weight: float = field(default=DEFAULT_TEMPORAL_WEIGHT, metadata=_opt(
+        "weight lambda of the temporal loss (method temporal; None: the default)", metavar="LAMBDA"))
+    tol: float = field(default=None, metadata=_opt(
+        f"each frame stops once its objective improved by less than this fraction over 20 steps (default: the "
+        f"configuration's tol if it sets one, else {DEFAULT_TOL:g}; 0: every frame gets all its steps)", metavar="TOL"))
+    flow: str = field(default="dis", metadata=_opt("optical flow (OpenCV)", choices=FLOW_METHODS))
+    max_frames: int = field(default=DEFAULT_MAX_FRAMES, metadata=_opt("read at most N frames", metavar="N"))
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "method", check_choice(self.method, METHODS, "method"))
+        set_(self, "flow", check_choice(self.flow, FLOW_METHODS, "flow method"))
+        lam = DEFAULT_TEMPORAL_WEIGHT if self.temporal_weight is None else self.temporal_weight
+        set_(self, "temporal_weight", check_weight(lam, "temporal weight"))
+        if self.tol is not None:
+            set_(self, "tol", check_number(self.tol, "tol", minimum=0, maximum=0.5))
+        set_(self, "max_frames", int(_check_frames(self.max_frames)))
+
+    def frame_tol(self, config):
+        """Each frame's stopping rule: this tol if set, else ``config``'s if it sets one, else ``DEFAULT_TOL``."""
+        return (config.tol or DEFAULT_TOL) if self.tol is None else self.tol
+
+    def to_dict(self):
+        return asdict(self)
+
+
+#: The fields a caller may set.
+VIDEO_OPTIONS = tuple(f.name for f in fields(VideoConfig))
+
+
+def make_video_config(video=None, **overrides):
+    """A checked ``VideoConfig``: the defaults (None), a given one or a dict (``to_dict()``), with ``overrides``."""
+    if video is None:
+        video = VideoConfig()
+    elif isinstance(video, dict):
+        video, overrides = VideoConfig(), {**video, **overrides}
+    elif not isinstance(video, VideoConfig):
+        raise NSTError(f"video must be a VideoConfig, not {type(video).__name__}")
+    unknown = [k for k in overrides if k not in VIDEO_OPTIONS]
+    if unknown:
+        raise NSTError(f"unknown option {unknown[0]!r}: the options are {', '.join(VIDEO_OPTIONS)}")
+    return replace(video, **overrides) if overrides else video
+
 
 @dataclass
 class VideoResult:
@@ -68,70 +120,53 @@ class VideoResult:
         return write_clip(self.frames, path, self.fps, overwrite=overwrite, protect=self.inputs)
 
 
-def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temporal", temporal_weight=None,
-                  tol=None, flow="dis", max_frames=DEFAULT_MAX_FRAMES, model=None, weights=None, device="auto",
-                  callback=None, should_stop=None, progress=True, **overrides):
+def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, model=None, weights=None,
+                  device="auto", callback=None, should_stop=None, progress=True, **overrides):
     """Paint every frame of ``clip`` in the style of ``styles``; returns a ``VideoResult``.
 
     clip: anything ``read_clip`` reads (default the bundled ``camera_move``). styles and config as
-    for ``stylize`` (the seed preset by default; ``steps``, ``tol``, ``size``, ... may be given by
-    keyword); ``config.steps`` is each frame's budget. tol: a frame stops once its objective improved
-    by less than this fraction over 20 steps (default: the configuration's ``tol`` if it sets one,
-    else ``DEFAULT_TOL``; 0: every frame gets all its steps). method: ``"independent"``, ``"warm"`` or
-    ``"temporal"`` (see ``METHODS``); temporal_weight: lambda of the temporal loss (default
-    ``DEFAULT_TEMPORAL_WEIGHT``). flow: ``"dis"`` or
-    ``"farneback"``. callback(t, picture) after each frame; ``should_stop()`` is asked before each
-    step. Ctrl-C ends the run with the frames painted so far.
+    for ``stylize`` (the seed preset by default); ``config.steps`` is each frame's budget. video: a
+    ``VideoConfig`` (default ``VideoConfig()``): ``method`` (``"independent"``, ``"warm"`` or
+    ``"temporal"``, see ``METHODS``), ``temporal_weight`` (lambda of the temporal loss), ``tol`` (a
+    frame stops once its objective improved by less than this fraction over 20 steps; default: the
+    configuration's ``tol`` if it sets one, else ``DEFAULT_TOL``; 0: every frame gets all its steps),
+    ``flow`` (``"dis"`` or ``"farneback"``) and ``max_frames``. Any field of either configuration may
+    be given by keyword (``method="warm"``, ``steps=100``, ``size=256``, ...; ``tol=`` is the video's).
+    callback(t, picture) after each frame; ``should_stop()`` is asked before each step. Ctrl-C ends
+    the run with the frames painted so far.
     """
-    from ..images import DEFAULT_STYLES, as_image_list
-
+    video_overrides = {k: overrides.pop(k) for k in VIDEO_OPTIONS if k in overrides}
     config = make_config(config, **overrides)
-    method = check_choice(method, METHODS, "method")
-    flow = check_choice(flow, FLOW_METHODS, "flow method")
-    lam = check_weight(DEFAULT_TEMPORAL_WEIGHT if temporal_weight is None else temporal_weight, "temporal weight")
-    tol = (config.tol or DEFAULT_TOL) if tol is None else check_number(tol, "tol", minimum=0, maximum=0.5)
+    video = make_video_config(video, **video_overrides)
+    tol = video.frame_tol(config)
     if config.multiscale:
         raise NSTError("a clip is painted at one scale: leave multiscale off (frames after the first start from "
                        "the previous picture, which already saves most of the work)")
     if config.preserve_color == "luminance":
         raise NSTError("preserve_color='luminance' is not available for clips: use 'histogram'")
-    styles = list(DEFAULT_STYLES) if styles is None else as_image_list(styles)
-    if not styles:
-        raise NSTError("no style image given: pass at least one")
-    config.blend_for(len(styles))
-    dev = resolve_device(device) if model is None else next(model.parameters()).device
-    size = config.size
-    if size is None and not (isinstance(clip, Clip) or torch.is_tensor(clip)):  # a made clip keeps its size
-        size = default_size(dev)
-    clip = read_clip(clip, size=size, max_frames=max_frames)
-    first = clip.frame(0).to(dev)
-    check_image_size(first, config.content_layers + config.style_layers, "a frame")
-    _, style_ts = prepare_images(first, styles, None, config.style_scale, dev)
-    for s in style_ts:
-        check_image_size(s, config.style_layers, "a style image")
-    check_memory(*first.shape[-2:], config.content_layers + config.style_layers, dev, styles=len(styles),
-                 lbfgs_history=min(100, config.steps))
+    setup = start_run(styles, config, model=model, device=device)  # arguments: nothing is read yet
+    size = setup.load_size(clip.frames if isinstance(clip, Clip) else clip)  # a made clip keeps its size
+    clip = read_clip(clip, size=size, max_frames=video.max_frames)
+    setup.load_images(clip.frame(0), None, label="a frame")
+    setup.check_memory()
+    first, style_ts = setup.content, setup.styles
     if config.preserve_color == "histogram":
         from ..color import match_histogram
 
         style_ts = [match_histogram(s, first) for s in style_ts]
-    if model is None:
-        model = load_vgg19(weights, device=dev, pooling=config.pooling)
-    elif model.pooling != config.pooling:
-        raise NSTError(f"the model uses {model.pooling} pooling but the configuration asks for {config.pooling}: "
-                       f"load it with load_vgg19(..., pooling={config.pooling!r})")
+    model, dev, method = setup.load_model(weights).model, setup.device, video.method
 
     start = time.perf_counter()
-    backward, forward, masks = clip_flows(clip, flow, progress=progress) if len(clip) > 1 and method != "independent" \
-        else (None, None, None)
+    moving = len(clip) > 1 and method != "independent"
+    backward, forward, masks = clip_flows(clip, video.flow, progress=progress) if moving else (None, None, None)
     flow_seconds = time.perf_counter() - start
     objective = build_objective(model, first, style_ts, config)
-    objective.temporal_weight = lam
+    objective.temporal_weight = video.temporal_weight
     result = VideoResult(frames=clip.frames[:0], method=method, fps=clip.fps, flow_seconds=flow_seconds,
-                         config=dict(config.to_dict(), method=method, temporal_weight=lam, flow=flow,
-                                     tol=tol, device=str(dev), weights=model.source, frames=len(clip),
+                         config=dict(config.to_dict(), method=method, temporal_weight=video.temporal_weight,
+                                     flow=video.flow, tol=tol, device=str(dev), weights=model.source, frames=len(clip),
                                      frame_size=list(first.shape[-2:])),
-                         inputs=input_files([clip.source, *styles]))
+                         inputs=input_files([clip.source, *setup.sources]))
     painted, previous = [], None
     bar = tqdm(total=len(clip), desc=f"video ({method})", unit="frame", disable=not progress)
     try:
@@ -146,9 +181,8 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temp
                 start_picture = mask * warped + (1 - mask) * start_picture
                 if method == "temporal":
                     objective.temporal_term = TemporalTerm(warped, mask)
-            run = optimize_image(objective, start_picture, steps=config.steps, optimizer=config.optimizer,
-                                 lr=config.lr, line_search=config.line_search, tol=tol,
-                                 should_stop=should_stop, progress=False, desc=f"frame {t + 1}")
+            run = optimize_image(objective, start_picture, config, tol=tol, should_stop=should_stop, progress=False,
+                                 desc=f"frame {t + 1}")
             # a frame that diverged keeps its best picture (``optimize_image`` warned) and ends the run;
             # one that was stopped (Ctrl-C, should_stop) is dropped
             if run.evaluations == 0 or run.stopped not in (None, "converged", "diverged"):
@@ -179,6 +213,6 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temp
         elif backward is not None:
             flows, reliable = backward, masks
         else:
-            flows, _, reliable = clip_flows(Clip(clip.frames[:len(painted)]), flow)
+            flows, _, reliable = clip_flows(Clip(clip.frames[:len(painted)]), video.flow)
         result.warping_error = warping_error(result.frames, flows, reliable)
     return result
