@@ -4,8 +4,9 @@ real-time networks of notebook 8 (``feedforward.py``) and one for clips (noteboo
     python -m nst_helpers train STYLE [--images DIR] -o network.pt
     python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT
     python -m nst_helpers video CLIP STYLE [STYLE ...] -o OUT.mp4
+    python -m nst_helpers demo -o outputs/demo.png      # make demo: what the course can do here, in a minute
 
-The commands are argparse sub-commands (``stylize``, ``train``, ``apply``, ``video``), sharing their
+The commands are argparse sub-commands (``stylize``, ``train``, ``apply``, ``video``, ``demo``), sharing their
 common options through parent parsers; ``stylize`` is the default, so ``python -m nst_helpers
 CONTENT STYLE`` stylises (a content image file called ``train`` is still reachable as ``./train``).
 
@@ -84,7 +85,7 @@ def build_parser():
     parser = _Parser(prog=PROG, description="Neural style transfer (Gatys et al.) and its applications.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parents = _parents()
-    for add in (_add_stylize, _add_train, _add_apply, _add_video):
+    for add in (_add_stylize, _add_train, _add_apply, _add_video, _add_demo):
         add(commands, parents)
     return parser
 
@@ -125,7 +126,7 @@ def _overrides(args):
     return _given(args, OPTIONS)
 
 
-COMMANDS = ("stylize", "train", "apply", "video")
+COMMANDS = ("stylize", "train", "apply", "video", "demo")
 
 
 def run(argv=None):
@@ -438,6 +439,125 @@ def run_video(args):
         files.check_output(report, inputs, True, "report")
         files.write_text(report, json.dumps(data, indent=2, default=str))
     return result.stopped if interrupted else None
+
+
+#: The demo's large picture: the fastest route to a good 512 px picture that benchmarks/RESULTS.md found on a
+#: 2-core CPU (one scale, stopped by ``tol``, VGG19 in bfloat16 where the machine has it natively).
+DEMO_TOL = 0.005
+
+
+def _add_demo(commands, parents):
+    from .config import PRESETS
+    from .devices import CPU_SIZE
+
+    p = commands.add_parser(
+        "demo", parents=parents, help="the bundled example at the seed's size and at 512 px, side by side (make demo)",
+        description="What the course makes on this machine in about a minute: the bundled cat photo in the style of "
+                    f"The Starry Night, by the seed configuration at {CPU_SIZE} px ({PRESETS['seed'].steps} steps) and "
+                    f"at 512 px by one scale stopped at tol {DEMO_TOL:g} (bfloat16 where the machine has it "
+                    "natively), side by side in one picture. The last line says what was made, how, and how long "
+                    "it took.",
+    )
+    p.set_defaults(handler=run_demo)
+    p.add_argument("-o", "--output", default="demo.png", help="the side-by-side picture (default %(default)s)")
+    p.add_argument("--size", default="512", help="long side of the large picture in px (default %(default)s)")
+    p.add_argument("--seed-size", default=str(CPU_SIZE), metavar="PX",
+                   help="long side of the seed's picture in px (default %(default)s, the seed's CPU size)")
+    p.add_argument("--steps", default=str(PRESETS["seed"].steps),
+                   help="step budget of each picture (default %(default)s, the seed's)")
+    p.add_argument("--report", metavar="FILE.json", help="write both runs' sizes, steps, seconds and losses as JSON")
+
+
+def _demo_panel(image, label, height):
+    """A picture enlarged (nearest neighbour, so small pictures show their pixels) to about ``height`` px,
+    with a one-line label under it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from .images import to_pil
+
+    picture = to_pil(image)
+    factor = max(1, round(height / picture.height))
+    picture = picture.resize((picture.width * factor, picture.height * factor), Image.Resampling.NEAREST)
+    try:
+        font = ImageFont.load_default(size=max(11, min(18, picture.width // 30)))
+    except TypeError:  # Pillow before 10.1: the small bitmap font
+        font = ImageFont.load_default()
+    line = font.getbbox("Ag")[3] + 8
+    panel = Image.new("RGB", (picture.width, picture.height + line), "white")
+    panel.paste(picture, (0, 0))
+    ImageDraw.Draw(panel).text((4, picture.height + 3), label, fill="black", font=font)
+    return panel
+
+
+def run_demo(args):
+    """``python -m nst_helpers demo -o outputs/demo.png`` (``make demo``); returns how it stopped."""
+    from PIL import Image
+
+    from . import files
+    from .checks import check_number, check_size
+    from .devices import bfloat16_is_fast, resolve_device
+    from .images import DEFAULT_CONTENT, DEFAULT_STYLES, image_format, pil_to_tensor, save_image, source_path
+    from .objective import PARTS
+    from .transfer import stylize
+    from .vgg import load_vgg19
+    from .weights import weights_file
+
+    big_size, seed_size = check_size(args.size, "size"), check_size(args.seed_size, "seed size")
+    if isinstance(big_size, tuple) or isinstance(seed_size, tuple):
+        raise NSTError("the demo's sizes are long sides: one number each")
+    steps = check_number(args.steps, "steps", minimum=1, integer=True)
+    files.as_path(args.output, "output")
+    image_format(args.output)
+    inputs = [source_path(name, "input image") for name in (DEFAULT_CONTENT, *DEFAULT_STYLES)]
+    inputs.append(weights_file(args.weights))
+    inputs = [i for i in inputs if i is not None]
+    output = files.check_output(args.output, inputs, args.force, "output")
+    report = _report_path(args.report, output, inputs, args.force)
+    device = resolve_device(args.device)
+    precision = "bfloat16" if bfloat16_is_fast(device) else "float32"
+
+    start = time.perf_counter()
+    model = load_vgg19(args.weights, device=device, progress=not args.quiet)
+    # (label under the picture, how the last line says it was made, the run's options)
+    runs = [("seed", "the seed configuration", dict(size=seed_size, steps=steps)),
+            (f"one scale, tol {DEMO_TOL:g}, {precision}", f"one scale stopped at tol {DEMO_TOL:g} in {precision}",
+             dict(size=big_size, steps=steps, tol=DEMO_TOL, precision=precision))]
+    results = []
+    for label, how, options in runs:
+        result = stylize(None, None, "seed", model=model, progress=not args.quiet, log_every=0, **options)
+        results.append((label, how, result))
+        if result.stopped == "interrupted":
+            break
+    height = max(r.image.shape[-2] for _, _, r in results)
+    # the labels say what and how; how long is the last line's (it depends on the machine and its load)
+    panels = [_demo_panel(r.image, f"{label}: {r.image.shape[-1]}x{r.image.shape[-2]} px, {r.evaluations} steps", height)
+              for label, _, r in results]
+    gap = 8
+    sheet = Image.new("RGB", (sum(p.width for p in panels) + gap * (len(panels) - 1), max(p.height for p in panels)),
+                      "white")
+    x = 0
+    for panel in panels:
+        sheet.paste(panel, (x, 0))
+        x += panel.width + gap
+    save_image(pil_to_tensor(sheet), output, overwrite=True, protect=inputs)
+    total = time.perf_counter() - start
+    interrupted = results[-1][2].stopped == "interrupted"
+    made = [f"at {r.image.shape[-1]}x{r.image.shape[-2]} px by {how} ({r.evaluations} steps, {r.seconds:.0f} s)"
+            for _, how, r in results]
+    if interrupted:
+        print(f"nst_helpers: interrupted: saved what was painted so far to {output}", file=sys.stderr)
+    elif not args.quiet:
+        print(f"demo: {output}: the bundled cat photo in the style of The Starry Night, {' and '.join(made)}; "
+              f"{total:.0f} s in all on {device.type} (VGG19 weights: {model.source})")
+    if report is not None:
+        data = {"output": str(output), "device": str(device), "weights": model.source, "wall_seconds": total,
+                "pictures": [{"how": how, "size": list(r.image.shape[-2:]), "evaluations": r.evaluations,
+                              "seconds": r.seconds, "stopped": r.stopped,
+                              "losses": {k: r.losses.get(k) for k in PARTS}, "config": r.config}
+                             for _, how, r in results]}
+        files.check_output(report, inputs, True, "report")
+        files.write_text(report, json.dumps(data, indent=2, default=str))
+    return "interrupted" if interrupted else None
 
 
 def image_format_or_none(path):

@@ -168,7 +168,7 @@ def test_a_content_file_named_like_a_command_is_reached_as_dot_slash(tiny_images
     assert (tmp_path / "out.png").exists()
 
 
-@pytest.mark.parametrize("command", ["stylize", "train", "apply", "video"])
+@pytest.mark.parametrize("command", ["stylize", "train", "apply", "video", "demo"])
 def test_every_command_shares_the_common_options(command, capsys):
     """--force, --device and --quiet come from one parent parser (and --weights wherever VGG19 runs)."""
     with pytest.raises(SystemExit):
@@ -186,3 +186,20 @@ def test_exit_statuses_are_decided_in_one_place(monkeypatch):
     assert cli.exit_status("interrupted") == 130
     monkeypatch.setattr(cli, "_terminated", True)
     assert cli.exit_status("interrupted") == 143
+
+
+def test_demo_puts_both_pictures_side_by_side_and_says_what_it_made(tmp_path, capsys):
+    """make demo: the seed's picture and a larger one by one scale stopped at tol, in one file; the last line
+    says what was made, how and how long it took (tiny sizes and random weights here)."""
+    out, report = tmp_path / "demo.png", tmp_path / "demo.json"
+    assert main(["demo", "--weights", "random", "--seed-size", "32", "--size", "64", "--steps", "4",
+                 "-o", str(out), "--report", str(report)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"demo: {out}:") and "at 32x21 px by the seed configuration (4 steps" in last
+    assert "at 64x43 px by one scale stopped at tol 0.005 in" in last and "s in all on cpu" in last
+    sheet = Image.open(out)
+    assert sheet.width >= 2 * 64 and sheet.height > 43  # two panels, labels under them
+    data = json.loads(report.read_text())
+    assert [p["size"] for p in data["pictures"]] == [[21, 32], [43, 64]]
+    assert data["pictures"][1]["config"]["tol"] == 0.005
+    assert main(["demo", "--weights", "random", "-o", str(out), "--quiet"]) == 2  # exists: --force needed

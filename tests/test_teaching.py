@@ -68,7 +68,8 @@ def test_method_diagram_names_both_losses_and_the_gradient():
 
 
 def test_the_worked_answers_of_the_write_it_yourself_cells_are_right():
-    """The answers the notebooks reveal (notebooks 2, 3, 4, 7), typed as a student would, pass the checks."""
+    """The answers the notebooks reveal (notebooks 2, 3, 4, 7), typed as a student would, pass the checks (notebooks
+    8 and 9: the tests below)."""
     gen = torch.Generator().manual_seed(0)
     f, p = torch.rand(1, 4, 3, 5, generator=gen), torch.rand(1, 4, 3, 5, generator=gen)
     assert course.check_exercise("content loss", ((f - p) ** 2).mean(), nst.content_loss(f, p))
@@ -92,3 +93,83 @@ def test_the_worked_answers_of_the_write_it_yourself_cells_are_right():
     out = sqrtm(s_p, 0.5) @ sqrtm(s_a, -0.5) @ (flat - mu_a.view(3, 1)) + mu_p.view(3, 1)
     assert course.check_exercise("colour matching", out.reshape(painting.shape).float().clamp(0, 1),
                                  nst.match_histogram(painting, photo), atol=1e-3)
+
+
+def test_the_worked_answer_for_the_feature_extractor_is_right():
+    """Notebook 2: normalise, then VGG19's layers in order up to the one asked for."""
+
+    def my_features(model, picture, name):
+        x = model.normalize(picture)
+        for module in model.features[: nst.layer_index(name) + 1]:
+            x = module(x)
+        return x
+
+    model = nst.load_vgg19("random")
+    photo = nst.load_image("chelsea", size=48)
+    with torch.no_grad():
+        for name in ("conv2_2", "relu3_1", "conv4_2"):
+            assert course.check_exercise("feature extractor", my_features(model, photo, name),
+                                         model(photo, [name])[name])
+
+
+def test_the_worked_answer_for_one_training_step_is_right():
+    """Notebook 8: the same weights after one step as the package's loop (the notebook's check, at a tiny size)."""
+    from nst_helpers import feedforward as ff
+
+    model = nst.load_vgg19("random")
+    painting = nst.load_image("starry_night", size=32)
+    config = nst.make_config(ff.training_config(), precision="float32")
+
+    def my_training_step(net, optimizer, objective, photos):
+        optimizer.zero_grad()
+        total, parts = ff.objective_loss(objective, net(photos), photos)
+        total.backward()
+        optimizer.step()
+        return total
+
+    def one_step(step):
+        torch.manual_seed(1)
+        trial = ff.make_network("small").train()
+        batch = ff.PhotoCrops(ff.bundled_photos(), crop=32, seed=1).batch(2)
+        objective = nst.build_objective(model, batch[:1], [painting], config)
+        returned = step(trial, torch.optim.Adam(trial.parameters(), lr=2e-3), objective, batch)
+        return returned, torch.cat([p.detach().flatten() for p in trial.parameters()])
+
+    def do_nothing(net, optimizer, objective, photos):
+        return torch.tensor(0.0)
+
+    _, expected = one_step(my_training_step)
+    yours, weights = one_step(my_training_step)
+    assert yours is not None and course.check_exercise("one training step", weights, expected)
+    _, unchanged = one_step(do_nothing)
+    with pytest.raises(AssertionError, match="differs"):
+        course.check_exercise("one training step", unchanged, expected)
+
+
+def test_the_worked_answers_for_warping_and_the_occlusion_mask_are_right():
+    """Notebook 9: the warp and the mask by hand, as the answers write them, on the bundled clip."""
+    from torch.nn import functional as F
+
+    from nst_helpers import video as V
+
+    def my_warp(picture, flow):
+        h, w = picture.shape[-2:]
+        ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
+                                indexing="ij")
+        grid = torch.stack([2 * (xs + flow[0, 0]) / (w - 1) - 1, 2 * (ys + flow[0, 1]) / (h - 1) - 1], dim=-1)
+        return F.grid_sample(picture, grid[None], mode="bilinear", padding_mode="border", align_corners=True)
+
+    def my_occlusion_mask(backward, forward):
+        f_tilde, inside = V.warp(forward, backward)
+        consistent = (backward + f_tilde).pow(2).sum(1) <= 0.01 * (backward.pow(2).sum(1)
+                                                                   + f_tilde.pow(2).sum(1)) + 0.5
+        gx = F.pad(backward[..., :, 1:] - backward[..., :, :-1], (0, 1, 0, 0)).pow(2).sum(1)
+        gy = F.pad(backward[..., 1:, :] - backward[..., :-1, :], (0, 0, 0, 1)).pow(2).sum(1)
+        boundary = gx + gy > 0.01 * backward.pow(2).sum(1) + 0.002
+        return (consistent & ~boundary).float()[:, None] * inside
+
+    clip = V.read_clip("camera_move", size=64, max_frames=3)
+    b = V.estimate_flow(clip.frame(2), clip.frame(1))
+    f = V.estimate_flow(clip.frame(1), clip.frame(2))
+    assert course.check_exercise("warp", my_warp(clip.frame(1), b), V.warp(clip.frame(1), b)[0], atol=1e-5)
+    assert course.check_exercise("occlusion mask", my_occlusion_mask(b, f), V.occlusion_mask(b, f))

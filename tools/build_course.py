@@ -5,7 +5,8 @@
   progress bars in the outputs) from pinned npm packages copied beside the decks, so they open from disk
   without a network (a lecture hall's Wi-Fi is no dependency).
 * ``python tools/build_course.py book`` (``make book``): the course as a static website (Jupyter Book 1,
-  Sphinx) in ``build/book/_build/html/``, with the same local MathJax.
+  Sphinx) in ``build/book/_build/html/``, with the same local MathJax, and a last page, ``references``, listing
+  every work the course cites (from ``nst_helpers/course.py``).
 
 Both first execute the notebooks (nbclient) into ``build/executed/``: at their defaults, or in fast mode
 with ``NST_FAST=1`` (how CI builds them). ``--notebooks 03 05`` picks notebooks by number; ``--reuse``
@@ -191,6 +192,25 @@ sphinx:
 """
 
 
+def write_book_pages(executed, out_dir):
+    """The book's own pages beside the executed notebooks: the introduction, the bibliography (every work the
+    course cites, from ``course.REFERENCES``), the table of contents (the notebooks, then the references) and
+    the configuration."""
+    chapters = "\n".join(f"  - file: {p.stem}" for p in executed)
+    intro = ["# Neural style transfer, a course", "",
+             "Gatys et al.'s algorithm, taught in notebooks backed by the tested package `nst_helpers`. "
+             "The chapters below are the notebooks, executed" +
+             (" in fast mode (tiny images, random weights): the pictures show that the code runs, not what it "
+              "paints." if os.environ.get("NST_FAST") else ".") + " The last page lists the works the course cites.",
+             ""]
+    (out_dir / "intro.md").write_text("\n".join(intro), encoding="utf-8")
+    (out_dir / "references.md").write_text(course.bibliography_page(), encoding="utf-8")
+    (out_dir / "_toc.yml").write_text(f"format: jb-book\nroot: intro\nchapters:\n{chapters}\n  - file: references\n",
+                                      encoding="utf-8")
+    (out_dir / "_config.yml").write_text(BOOK_CONFIG.format(repository=course.REPOSITORY, branch=course.BRANCH),
+                                         encoding="utf-8")
+
+
 def build_book(executed, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.ipynb"):
@@ -207,16 +227,7 @@ def build_book(executed, out_dir):
     (local / "widgets").mkdir()
     shutil.copy(modules / "requirejs" / "require.js", local / "widgets" / "require.js")
 
-    chapters = "\n".join(f"  - file: {p.stem}" for p in executed)
-    intro = ["# Neural style transfer, a course", "",
-             "Gatys et al.'s algorithm, taught in notebooks backed by the tested package `nst_helpers`. "
-             "The chapters below are the notebooks, executed" +
-             (" in fast mode (tiny images, random weights): the pictures show that the code runs, not what it "
-              "paints." if os.environ.get("NST_FAST") else "."), ""]
-    (out_dir / "intro.md").write_text("\n".join(intro), encoding="utf-8")
-    (out_dir / "_toc.yml").write_text(f"format: jb-book\nroot: intro\nchapters:\n{chapters}\n", encoding="utf-8")
-    (out_dir / "_config.yml").write_text(BOOK_CONFIG.format(repository=course.REPOSITORY, branch=course.BRANCH),
-                                         encoding="utf-8")
+    write_book_pages(executed, out_dir)
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or shutil.which("jupyter-book")
     if jb is None:
         raise BuildError("jupyter-book is not installed: pip install -e '.[course]'")

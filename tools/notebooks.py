@@ -10,7 +10,9 @@ The opening that every notebook shares is written here once and re-rendered into
 * in the title cell, the Colab badge line (``badge``); the title, intro and time line are the notebook's own;
 * the install cell (``INSTALL``, acts only on Colab) and the imports cell (``IMPORTS``);
 * the first lines of the parameters cell (``COMMON_PARAMETERS``, up to its first blank line; the notebook's
-  own lines follow after a blank line), except in the notebooks of ``OWN_PARAMETERS``.
+  own lines follow after a blank line), except in the notebooks of ``OWN_PARAMETERS``;
+* the last cell, ``## References``: the works of ``course.NOTEBOOK_REFERENCES[NN]``, formatted from the one list
+  ``course.REFERENCES`` (``render_references``).
 
 Commands (run from anywhere; ``make notebooks`` is ``sync``):
 
@@ -89,6 +91,9 @@ STYLE = "starry_night"  # a bundled example, or the path of a painting'''
 OWN_PARAMETERS = ("08", "09")
 
 BADGE_START = "[![Open In Colab]"
+REFERENCES_START = "## References"
+REFERENCES_INTRO = ("The works this notebook uses, from the course's one list in `nst_helpers/course.py` (the book's "
+                    "*References* page lists them all):")
 TIME_START = "*Time: "
 
 
@@ -197,6 +202,20 @@ def render_opening(stem, cell_list):
     return [tuple(c) for c in out]
 
 
+def render_references(stem, cell_list):
+    """``cell_list`` with its last cell, ``## References``, written from ``course.NOTEBOOK_REFERENCES``. Raises
+    NotebookError when the notebook does not end with that cell (every course notebook does)."""
+    keys = course.NOTEBOOK_REFERENCES.get(stem[:2])
+    if keys is None:
+        return list(cell_list)
+    kind, source, metadata = cell_list[-1]
+    if kind != "markdown" or not source.startswith(REFERENCES_START):
+        raise NotebookError(f"notebooks/{stem}.md: the last cell should be markdown starting with "
+                            f"'{REFERENCES_START}' (make notebooks writes its list from nst_helpers/course.py)")
+    text = f"{REFERENCES_START}\n\n{REFERENCES_INTRO}\n\n{course.references_markdown(keys)}"
+    return list(cell_list[:-1]) + [(kind, text, metadata)]
+
+
 def set_time(cell_list, text):
     """The title cell's time line becomes ``*Time: text*``."""
     (kind, title, metadata), rest = cell_list[0], cell_list[1:]
@@ -237,7 +256,7 @@ def sync(stem, time_text=None, say=print):
                     f"notebooks/{stem}.md (the .md it replaced: {_show(kept)})")
     if time_text is not None:
         source = set_time(source, time_text)
-    want_md, want_ipynb = expected(stem, render_opening(stem, source))
+    want_md, want_ipynb = expected(stem, render_references(stem, render_opening(stem, source)))
     written = []
     for path, text in ((md, want_md), (ipynb, want_ipynb)):
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -270,6 +289,13 @@ def check(stem):
         if have != want:
             problems.append(f"notebooks/{stem}.md: cell {i + 1} differs from the shared opening of "
                             f"tools/notebooks.py: {_first_difference(have[1], want[1])}")
+    try:
+        last = render_references(stem, source)[-1]
+    except NotebookError as err:
+        return problems + [str(err)]
+    if last != source[-1]:
+        problems.append(f"notebooks/{stem}.md: its references differ from nst_helpers/course.py's list: "
+                        f"{_first_difference(source[-1][1], last[1])}; make notebooks")
     want_md, want_ipynb = expected(stem, source)
     if text != want_md and not problems:
         problems.append(f"notebooks/{stem}.md is not as make notebooks writes it: "
