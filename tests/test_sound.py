@@ -156,6 +156,31 @@ def test_the_sound_objective_has_the_right_gradient():
     assert objective(x)[0].item() == pytest.approx(by_hand.item(), rel=1e-12)
 
 
+def test_the_worked_answer_of_the_write_it_yourself_cell_is_right():
+    """Notebook 12's answer, typed as a student would, passes the check against the package's objective."""
+    from nst_helpers import course
+
+    gen = torch.Generator().manual_seed(1)
+    model = S.RandomFeatures(bins=9, filters=6, kernel=3, seed=0, offset=0.1)
+    content, style = (torch.rand(1, 1, 9, 12, generator=gen) for _ in range(2))
+    objective = S.sound_objective(model, content, style, 1.0, 1e3)
+    P_c, A_s = S.features(model, content)[0, :, 0], S.gram(model, style)
+
+    def my_sound_objective(S_, weight, offset, P_content, G_style, alpha, beta):
+        P = F.relu(F.conv1d(S_[0] - offset, weight))[0]
+        G = P @ P.T / P.shape[1]
+        return alpha * ((P - P_content) ** 2).mean() + beta * ((G - G_style) ** 2).mean()
+
+    x = torch.rand(1, 1, 9, 12, generator=gen, requires_grad=True)
+    mine = my_sound_objective(x, model.weight, model.offset, P_c, A_s, 1.0, 1e3)
+    mine.backward()
+    ref = x.detach().clone().requires_grad_(True)
+    total = objective(ref)[0]
+    total.backward()
+    assert course.check_exercise("value", mine.detach(), total.detach(), rtol=1e-4)
+    assert course.check_exercise("gradient", x.grad, ref.grad, rtol=1e-3, atol=1e-6 * ref.grad.abs().max().item())
+
+
 def test_style_distance_is_zero_to_itself_and_symmetric():
     model = S.RandomFeatures(65, 16, 5)
     a, b = (S.log_spectrogram(S.synthesize(n, 1.0), 128, 32) for n in ("melody", "rain"))
@@ -229,6 +254,24 @@ def test_the_bundled_sounds_are_seeded_and_at_minus_6_dbfs():
     assert torch.equal(S.load_audio("rain", seconds=1.0), S.synthesize("rain", 1.0))
     with pytest.raises(NSTError, match="unknown sound"):
         S.synthesize("thunder")
+
+
+def test_every_bundled_sound_is_recorded_in_sources_and_reachable_from_the_package():
+    import nst_helpers as nst
+
+    sources = (nst.example_path("chelsea").parent / "SOURCES.md").read_text()
+    for name in S.SOUNDS:
+        assert f"| `{name}` |" in sources
+    assert nst.SoundConfig is S.SoundConfig and nst.stylize_sound is S.stylize_sound
+
+
+def test_every_setting_is_a_documented_command_line_option():
+    from dataclasses import fields
+
+    for f in fields(S.SoundConfig):
+        assert f.metadata["help"] and f.metadata["kind"] in ("text", "flag", "list"), f.name
+        assert "metavar" in f.metadata or "choices" in f.metadata, f.name
+    assert S.SOUND_OPTIONS == tuple(f.name for f in fields(S.SoundConfig))
 
 
 def test_loudness_and_clipping_measures():
@@ -384,3 +427,4 @@ def test_the_result_moves_towards_the_style():
     assert r.evaluations == 30 and r.waveform.shape == r.content_waveform.shape
     assert r.waveform.abs().max() <= S.audio.PEAK and r.measures["clipped"]["result"] == 0
     assert r.history["style"][-1] < r.history["style"][0]
+    assert len(r.griffin_lim_history) == 30 and r.griffin_lim_history[-1] <= r.griffin_lim_history[0]

@@ -10,9 +10,10 @@ The defaults follow Ulyanov and Lebedev's TensorFlow notebook (22050 Hz, a 2048-
 changes for a laptop CPU, 1024 filters instead of their 4096 (a step costs a quarter as much; ``--filters
 4096`` is theirs) and the L-BFGS budget counted in evaluations (``steps``) as everywhere in the course, and
 one change to what the network sees: ``offset="style"`` subtracts the style's mean level from every
-spectrogram first. A log-spectrogram is never negative, so without it each Gram matrix is dominated by
-the products of the filters' mean responses and the style term barely sees how the sound varies (notebook
-12 shows both; ``offset="none"`` is Ulyanov and Lebedev's network).
+spectrogram first. A log-spectrogram is never negative and the activations follow a ReLU, so each Gram
+matrix is mostly the outer product of the filters' mean responses; the covariance, which describes how the
+sound varies, is about 1 % of the bundled rain's Gram matrix without the offset and about 5 % with it
+(notebook 12 measures it; ``offset="none"`` is Ulyanov and Lebedev's network).
 """
 
 from dataclasses import asdict, dataclass, field, fields, replace

@@ -123,7 +123,8 @@ class SoundResult:
     waveform: the result (1-D, at ``sample_rate``, its peak at most ``audio.PEAK``); spectrogram: the
     optimised log-spectrogram (1 x 1 x F x T in [0, 1]); content / style: the inputs' waveforms and
     spectrograms; history: the weighted losses per step; evaluations, seconds (optimisation) and
-    griffin_lim_seconds; spectral_convergence of the recovered waveform against the optimised magnitude;
+    griffin_lim_seconds; spectral_convergence of the recovered waveform against the optimised magnitude
+    (and ``griffin_lim_history``, its value after every round);
     measures: style distances and loudness (``measure``); stopped: as ``OptimizationResult.stopped``.
     """
 
@@ -139,6 +140,7 @@ class SoundResult:
     seconds: float = 0.0
     griffin_lim_seconds: float = 0.0
     spectral_convergence: float = float("nan")
+    griffin_lim_history: list = field(default_factory=list)
     measures: dict = field(default_factory=dict)
     stopped: str = None
     config: dict = field(default_factory=dict)
@@ -229,9 +231,10 @@ def stylize_sound(content, style, config=None, *, device="cpu", model=None, prog
     optimised = run.image.detach()
     start = time.perf_counter()
     target = spectrum.magnitude(optimised, config.n_fft).cpu()
+    gl_history = []
     waveform = spectrum.griffin_lim(target, config.n_fft, config.hop, length=len(content_wave),
                                     iterations=config.griffin_lim_iterations, momentum=config.momentum,
-                                    seed=config.random_seed)
+                                    seed=config.random_seed, history=gl_history)
     gl_seconds = time.perf_counter() - start
     convergence = spectrum.spectral_convergence(target, waveform, config.n_fft, config.hop)
     waveform = audio.limit(waveform)
@@ -242,5 +245,6 @@ def stylize_sound(content, style, config=None, *, device="cpu", model=None, prog
                        content_waveform=content_wave, style_waveform=style_wave,
                        content_spectrogram=content_spec.cpu(), style_spectrogram=style_spec.cpu(),
                        history=run.history, evaluations=run.evaluations, seconds=run.seconds,
-                       griffin_lim_seconds=gl_seconds, spectral_convergence=convergence, measures=measures,
+                       griffin_lim_seconds=gl_seconds, spectral_convergence=convergence,
+                       griffin_lim_history=gl_history, measures=measures,
                        stopped=run.stopped, config={**config.to_dict(), "device": str(device)})
