@@ -149,8 +149,13 @@ def video(args):
     return _measure_in_child("video", args, "video")
 
 
+def sound(args):
+    """Style transfer for sound (``benchmarks/sound.py``): a 5 s clip at the defaults, style distances, Griffin-Lim."""
+    return _measure_in_child("sound", args, "sound")
+
+
 MEASURES = {"highres": highres, "browser": browser, "notebooks": notebooks, "feedforward": feedforward,
-            "video": video, "convergence": convergence, "curves": curves}
+            "video": video, "convergence": convergence, "curves": curves, "sound": sound}
 
 
 def machine():
@@ -174,10 +179,10 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     p.add_argument("--highres", type=int, default=1024, help="long side of the coarse-to-fine run (0: skip)")
     p.add_argument("--only", choices=["all", *MEASURES], default="all",
-                   help="highres / browser / notebooks / feedforward / video / convergence / curves: measure only "
-                        "the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
+                   help="highres / browser / notebooks / feedforward / video / convergence / curves / sound: measure "
+                        "only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
                         "real-time network / the three ways to paint a clip / the stopping rule tol / objective "
-                        "against time, and update results/latest.json")
+                        "against time / style transfer for sound, and update results/latest.json")
     p.add_argument("--notebooks", nargs="*", default=[],
                    help="with --only notebooks: the notebooks to time, by number prefix (default: all)")
     p.add_argument("--keep-executed", metavar="DIR", help="with --only notebooks: save the executed notebooks there")
@@ -217,6 +222,7 @@ def main(argv=None):
     r["video"] = video(args)
     r["convergence"] = convergence(args)
     r["curves"] = curves(args)
+    r["sound"] = sound(args)
     r["notebooks"] = notebooks(args)
     (out_dir / "latest.json").write_text(json.dumps(r, indent=2))
     Path(args.out).write_text(report(r, args))
@@ -336,6 +342,8 @@ def report(r, args):
         lines += curves_report(r["curves"], check)
     if r.get("video"):
         lines += video_report(r["video"], check)
+    if r.get("sound"):
+        lines += sound_report(r["sound"], check)
     if r.get("notebooks"):
         lines += [f"Notebooks run top to bottom at their CPU defaults (nbclient, a fresh kernel each, one at a time, "
                   f"`{r['weights']}`; `--only notebooks`):", "", "| notebook | seconds | measured |",
@@ -504,6 +512,56 @@ def video_report(v, check):
               "", "![frames 5 and 6 of each method, and what changed beyond the motion](results/video.png)", "",
               "The painted clips: [independent](results/video_independent.gif), [warm start](results/video_warm.gif), "
               "[warm start + temporal loss](results/video_temporal.gif).", ""]
+    return lines
+
+
+def sound_report(s, check):
+    d, m, c = s["style_distance"], s["mean_spectrum_distance"], s["config"]
+    ratio = d["content"] / d["result"]
+    load = s["load_average"]
+    lines = ["## Sound (notebook 12)", "",
+             f"Measured {s['date']} (`--only sound`; no VGG19): the bundled `{s['content']}` in the style of the "
+             f"bundled `{s['style']}`, {s['seconds_of_audio']:g} s each at {c['sample_rate']} Hz, `SoundConfig`'s "
+             f"defaults ({c['filters']} random filters x {c['kernel']} frames on a {c['n_fft']}-sample STFT with hop "
+             f"{c['hop']}, offset {c['offset']}, alpha {c['content_weight']:g}, beta {c['style_weight']:g}, "
+             f"{s['steps']} L-BFGS steps, {c['griffin_lim_iterations']} rounds of Griffin-Lim with momentum "
+             f"{c['momentum']:g}), torch with {s['threads']} threads, after a warm-up call. The machine is shared: "
+             f"its load average (1, 5, 15 min) was "
+             f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} before and {load[3]:.1f}, {load[4]:.1f}, {load[5]:.1f} "
+             "after, on 2 cores, so the seconds are those of a busy machine.", "",
+             "| part | seconds |", "| --- | ---: |",
+             f"| the whole call (`stylize_sound`) | {s['wall_seconds']:.1f} |",
+             f"| optimisation, {s['steps']} steps ({s['seconds_per_step']:.2f} s a step) | "
+             f"{s['optimize_seconds']:.1f} |",
+             f"| Griffin-Lim | {s['griffin_lim_seconds']:.1f} |"]
+    one = s.get("one_thread")
+    if one:
+        lines += [f"| the whole call with one torch thread | {one['wall_seconds']:.1f} |",
+                  f"| optimisation with one thread | {one['optimize_seconds']:.1f} |",
+                  f"| Griffin-Lim with one thread | {one['griffin_lim_seconds']:.1f} |"]
+    best = min(s["wall_seconds"], one["wall_seconds"]) if one else s["wall_seconds"]
+    lines += ["", f"A {s['seconds_of_audio']:g} s clip at the defaults within 60 s: {check(s['wall_seconds'] <= 60)} "
+              f"with {s['threads']} threads" + (f", {check(one['wall_seconds'] <= 60)} with one" if one else "")
+              + f" (best {best:.0f} s).", ""]
+    lines += [
+            "Style distance to the rain (the unweighted style loss: mean squared difference of the random "
+            "network's Gram matrices):", "", "| spectrogram | style distance |", "| --- | ---: |",
+            f"| content (melody) | {d['content']:.3g} |",
+            f"| optimised | {d['optimised']:.3g} |",
+            f"| heard (the result's waveform, analysed again) | {d['result']:.3g} |",
+            f"| the rain's two halves, against each other | {d.get('style_itself', float('nan')):.3g} |", "",
+            f"The heard result is {ratio:.0f}x closer to the rain than the melody is (target: much closer): "
+            f"{check(ratio >= 5)}. Time-averaged log-spectrum, RMS distance to the rain's: melody "
+            f"{m['content']:.3f}, result {m['result']:.3f}. Loudness (RMS): "
+            + ", ".join(f"{k} {v:.1f} dBFS" for k, v in s["rms_db"].items())
+            + "; samples at full scale: " + ", ".join(f"{k} {v:.2%}" for k, v in s["clipped"].items()) + ".", "",
+            f"Griffin-Lim's spectral convergence (|| |STFT(y)| - target || / || target ||): "
+            f"{s['known_signal']['spectral_convergence']:.3f} on a known signal (the melody's own magnitude; "
+            f"{s['known_signal']['without_momentum']:.3f} without momentum; {s['known_signal']['rounds']} rounds in "
+            f"{s['known_signal']['seconds']:.1f} s), {s['spectral_convergence']:.3f} on the optimised spectrogram, "
+            "where it levels off: that part of the optimised magnitude is not the spectrogram of any waveform.", "",
+            "![content, style, optimised and heard spectrograms](results/sound.png)", "",
+            "The result: [results/sound_melody_rain.wav](results/sound_melody_rain.wav).", ""]
     return lines
 
 

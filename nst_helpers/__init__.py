@@ -31,6 +31,7 @@ reverse, and not from each other):
 lab                the alpha/beta laboratory (notebook 6): ``LiveSession``, ``Lab``
 feedforward        real-time style (notebook 8): a network trained with the same objective
 video              clips (notebook 9): optical flow, warping, occlusions, the temporal loss
+sound              sound (notebook 12): spectrograms, a random 1-D network, Griffin-Lim
 =================  ==============================================================
 
 ``cli`` (``python -m nst_helpers``) sits on top of everything.
@@ -62,6 +63,7 @@ _EXPORTS = {
     "prepare": ["RunSetup", "prepare_run"],
     "plotting": ["method_diagram", "plot_losses", "show_feature_maps", "show_grams", "show_images", "show_receptive_fields"],
     "reconstruct": ["reconstruct_content", "reconstruct_style"],
+    "sound": ["SoundConfig", "stylize_sound"],
     "transfer": ["StyleResult", "multiscale_plan", "stylize"],
     "vgg": ["IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "VGGFeatures", "load_vgg19"],
     "video": ["read_clip", "stylize_video", "write_clip"],

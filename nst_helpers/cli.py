@@ -5,8 +5,10 @@ real-time networks of notebook 8 (``feedforward.py``) and one for clips (noteboo
     python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT
     python -m nst_helpers video CLIP STYLE [STYLE ...] -o OUT.mp4
     python -m nst_helpers demo -o outputs/demo.png      # make demo: what the course can do here, in a minute
+    python -m nst_helpers sound CONTENT STYLE -o OUT.wav       (notebook 12, ``sound/``)
 
-The commands are argparse sub-commands (``stylize``, ``train``, ``apply``, ``video``, ``demo``), sharing their
+The commands are argparse sub-commands (``stylize``, ``train``, ``apply``, ``video``, ``sound``, ``demo``),
+sharing their
 common options through parent parsers; ``stylize`` is the default, so ``python -m nst_helpers
 CONTENT STYLE`` stylises (a content image file called ``train`` is still reachable as ``./train``).
 
@@ -85,7 +87,7 @@ def build_parser():
     parser = _Parser(prog=PROG, description="Neural style transfer (Gatys et al.) and its applications.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parents = _parents()
-    for add in (_add_stylize, _add_train, _add_apply, _add_video, _add_demo):
+    for add in (_add_stylize, _add_train, _add_apply, _add_video, _add_sound, _add_demo):
         add(commands, parents)
     return parser
 
@@ -126,7 +128,7 @@ def _overrides(args):
     return _given(args, OPTIONS)
 
 
-COMMANDS = ("stylize", "train", "apply", "video", "demo")
+COMMANDS = ("stylize", "train", "apply", "video", "sound", "demo")
 
 
 def run(argv=None):
@@ -558,6 +560,76 @@ def run_demo(args):
         files.check_output(report, inputs, True, "report")
         files.write_text(report, json.dumps(data, indent=2, default=str))
     return "interrupted" if interrupted else None
+def _add_sound(commands, parents):
+    from .sound import MAX_SECONDS, MIN_SECONDS, SILENCE_DB, SOUNDS, SoundConfig
+
+    p = commands.add_parser(
+        "sound", parents=parents[:1], help="give a sound the texture of another (notebook 12)",
+        description="Style transfer for sound (Ulyanov and Lebedev 2016): the log-spectrogram of CONTENT is "
+                    "optimised with L-BFGS so that a random 1-D convolutional network sees the content's "
+                    "activations and the Gram matrices of STYLE; Griffin-Lim then recovers a waveform. No "
+                    "pretrained weights. CONTENT and STYLE: .wav files or bundled sounds ("
+                    + ", ".join(SOUNDS) + "; synthesised by the package, 5 s each).",
+        epilog=f"input: WAV files of integer PCM (8-, 16-, 24- or 32-bit; floating-point WAV is refused: convert "
+               f"it, e.g. sox IN.wav -b 16 OUT.wav), any channel count (mixed to mono), any sample rate (resampled "
+               f"to --sample-rate), {MIN_SECONDS:g} to {MAX_SECONDS:g} s long, not silent (loudest sample above "
+               f"{SILENCE_DB:g} dBFS).\noutput: 16-bit PCM mono WAV at --sample-rate, as long as CONTENT, its peak "
+               f"at most -0.1 dBFS.\nexit status: 0 done, 2 bad input (one line on stderr, nothing written), 130 "
+               f"interrupted by Ctrl-C (the best spectrogram so far is turned into sound and saved).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(handler=run_sound)
+    p.add_argument("content", metavar="CONTENT", help="the sound to keep (a .wav path or a bundled sound)")
+    p.add_argument("style", metavar="STYLE", help="the sound whose texture to take (a .wav path or a bundled sound)")
+    p.add_argument("-o", "--output", default="stylized.wav", help="the .wav file to write (default %(default)s)")
+    p.add_argument("--report", metavar="FILE.json", help="write seconds, steps, style distances, spectral "
+                   "convergence and loudness as JSON")
+    _config_options(p, SoundConfig, title="algorithm (SoundConfig)")
+
+
+def run_sound(args):
+    """``python -m nst_helpers sound CONTENT STYLE -o OUT.wav``; returns how the run stopped."""
+    from . import files
+    from .devices import resolve_device
+    from .sound import SOUND_OPTIONS, load_audio, make_sound_config, stylize_sound
+    from .sound.audio import sound_source
+
+    config = make_sound_config(**{k: getattr(args, k) for k in SOUND_OPTIONS if getattr(args, k, None) is not None})
+    output = files.as_path(args.output, "output")
+    if output.suffix.lower() != ".wav":
+        raise NSTError(f"output {str(output)[:80]!r} should end in .wav: sound is written as 16-bit PCM WAV")
+    if args.report and files.as_path(args.report, "report").suffix.lower() == ".wav":
+        raise NSTError(f"--report {str(args.report)[:80]!r} looks like a sound file: end its name in .json")
+    inputs = [sound_source(args.content, "content sound"), sound_source(args.style, "style sound")]
+    inputs = [path for path in inputs if path is not None]
+    output = files.check_output(output, inputs, args.force, "output")
+    report = _report_path(args.report, output, inputs, args.force)
+    device = resolve_device(args.device)
+    # both sounds are read and checked (length, silence, format) before the network is made
+    content = load_audio(args.content, config.sample_rate, "content sound")
+    style = load_audio(args.style, config.sample_rate, "style sound")
+    start = time.perf_counter()
+    result = stylize_sound(content, style, config, device=device, progress=not args.quiet)
+    result.save(output, overwrite=True, protect=inputs)
+    interrupted = result.stopped == "interrupted"
+    if interrupted:
+        print(f"nst_helpers: interrupted after {result.evaluations} steps: saved the best result so far to "
+              f"{output}", file=sys.stderr)
+    elif not args.quiet:
+        print(f"saved {output}: {result.summary()}")
+    if report is not None:
+        m = result.measures
+        data = {"output": str(output), "content": str(args.content), "style": str(args.style),
+                "seconds": result.seconds, "griffin_lim_seconds": result.griffin_lim_seconds,
+                "wall_seconds": time.perf_counter() - start, "steps": result.evaluations, "stopped": result.stopped,
+                "losses": {k: v[-1] if v else None for k, v in result.history.items()},
+                "style_distance": m["style_distance"], "spectral_convergence": result.spectral_convergence,
+                "mean_spectrum_distance": m["mean_spectrum_distance"], "rms_db": m["rms_db"], "clipped": m["clipped"],
+                "sample_rate": result.sample_rate, "duration_seconds": len(result.waveform) / result.sample_rate,
+                "config": result.config}
+        files.check_output(report, inputs, True, "report")
+        files.write_text(report, json.dumps(data, indent=2, default=str))
+    return result.stopped if interrupted else None
 
 
 def image_format_or_none(path):

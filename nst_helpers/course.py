@@ -21,6 +21,7 @@ NOTEBOOKS = (
     ("07_beyond_the_paper.ipynb", "Beyond the seed: paper preset, colour, smoothness, scale, balance, high resolution"),
     ("08_real_time_style.ipynb", "Real-time style: a feed-forward network trained with the course's losses"),
     ("09_video.ipynb", "Video: optical flow, occlusions and the temporal loss against flicker"),
+    ("12_sound.ipynb", "Beyond images: style transfer for sound with a random network and Griffin-Lim"),
 )
 
 

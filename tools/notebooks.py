@@ -87,8 +87,8 @@ CONTENT = "chelsea"  # a bundled example, or the path of your own photo
 STYLE = "starry_night"  # a bundled example, or the path of a painting'''
 
 #: Notebooks whose parameters cell is wholly their own: 8 (a network trained at the seed's CPU size) and
-#: 9 (video frames) have no content photo and a size of their own.
-OWN_PARAMETERS = ("08", "09")
+#: 9 (video frames) have no content photo and a size of their own; 12 (sound) has no pictures at all.
+OWN_PARAMETERS = ("08", "09", "12")
 
 BADGE_START = "[![Open In Colab]"
 REFERENCES_START = "## References"
