@@ -14,13 +14,14 @@ from . import color
 from .checks import MAX_SIZE, MIN_SIZE
 from .config import make_config
 from .devices import default_size, resolve_device
-from .errors import NSTError
+from .errors import NSTError, memory_errors
 from .images import DEFAULT_CONTENT, DEFAULT_STYLES, as_image_list, load_image, source_path
 from .layers import check_image_size, min_image_side
 from .memory import check_memory
 from .objective import build_objective
 from .optimize import OptimizationResult, initial_image, optimize_image
 from .vgg import load_vgg19
+from .weights import weights_file
 
 
 @dataclass
@@ -96,6 +97,7 @@ def input_files(images):
     return tuple(out)
 
 
+@memory_errors("style transfer", "use a smaller size (or multiscale for large pictures)")
 def stylize(content=None, styles=None, config="seed", *, model=None, weights=None, device="auto", mask=None,
             callback=None, callback_every=50, should_stop=None, progress=True, log_every=50, **overrides):
     """Paint ``content`` in the style of ``styles``; returns a ``StyleResult``.
@@ -177,4 +179,5 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
         image = color.recombine_luminance(image, original_content)
     best_step = evaluations - result.evaluations + result.best_step
     return StyleResult(image=image, history=history, evaluations=evaluations, seconds=seconds, stopped=stopped,
-                       best_step=best_step, config=report, inputs=input_files([content, *styles, mask]))
+                       best_step=best_step, config=report,
+                       inputs=(*input_files([content, *styles, mask]), *filter(None, [weights_file(model.source)])))

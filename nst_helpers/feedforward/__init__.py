@@ -11,9 +11,10 @@ training   ``train_network``: the course's objective over random crops of photos
 =========  ==================================================================================
 """
 
-from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, MAX_DEPTH, MAX_WIDTH, NETWORK_SIZES, ResidualBlock,
-                      TransformNet, apply_network, apply_to_folder, describe_network, load_network, make_network,
-                      output_path_for, read_network_file, save_network)
+from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, MAX_DEPTH, MAX_WIDTH, META_FIELDS, NETWORK_SIZES,
+                      ResidualBlock, TransformNet, apply_bytes, apply_network, apply_to_folder, check_meta,
+                      describe_network, load_network, make_network, output_path_for, plan_photos, read_network_file,
+                      save_network)
 from .training import (HELD_OUT_PHOTOS, TRAINING_DEFAULTS, TRAINING_PHOTOS, TRAINING_STYLE_WEIGHT, PhotoCrops,
-                       TrainResult, bundled_photos, check_side, objective_loss, train_network, training_config,
-                       training_precision)
+                       TrainResult, bundled_photos, check_side, check_training_photos, objective_loss, train_network,
+                       training_config, training_precision)

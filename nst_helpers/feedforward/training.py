@@ -27,12 +27,13 @@ from .. import files
 from ..checks import MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_choice, check_number, check_size
 from ..config import make_config
 from ..devices import PRECISIONS, bfloat16_is_fast, resolve_device
-from ..errors import NSTError
+from ..errors import NSTError, memory_errors
 from ..images import EXAMPLES_DIR, example_path, image_files, load_image, open_image, pil_to_tensor, resize
 from ..layers import check_image_size
 from ..memory import check_memory
 from ..objective import build_objective, content_terms
 from ..transfer import input_files
+from ..weights import weights_file
 from .network import FILE_FORMAT, FILE_VERSION, MAX_BATCH, TransformNet, apply_network, make_network, save_network
 
 #: The bundled training photos (public domain or CC0; ``examples/SOURCES.md``).
@@ -94,6 +95,36 @@ def bundled_photos(held_out=False):
     return image_files(TRAINING_PHOTOS, "bundled photos folder")
 
 
+def check_training_photos(photos, crop, zoom=2.0):
+    """The training photos that can be used, checked before training starts (each read to its end by
+    ``images.probe_image``). A missing photo is an error; photos that cannot be read or are too narrow for
+    the crops are left out with one warning line that names them; none usable is an ``NSTError`` (and no
+    warning comes before it)."""
+    from ..images import probe_image
+
+    usable, problems = [], []
+    for path in photos:
+        files.input_file(path, "training photo", missing="check the list of training photos",
+                         folder="give image files (or the folder as photos=)")
+        try:
+            info = probe_image(path, "training photo")
+            problem = PhotoCrops.problem(info.width, info.height, crop, zoom)
+            if problem:
+                raise NSTError(f"training photo {Path(path).name!r} {problem}")
+        except NSTError as err:
+            problems.append(str(err))
+            continue
+        usable.append(path)
+    if not usable:
+        first = problems[0] if problems else "none given"
+        raise NSTError(f"none of the {len(photos)} training photos could be read or used ({first}): give JPEG or "
+                       f"PNG photos at least {crop} px on their short side")
+    if problems:
+        warnings.warn(f"skipping {len(problems)} of {len(photos)} training photos: " + "; ".join(problems[:3])
+                      + ("; ..." if len(problems) > 3 else ""), RuntimeWarning, stacklevel=3)
+    return usable
+
+
 class PhotoCrops:
     """Random square crops of a set of photos, randomly flipped, as Bx3xSxS batches in [0, 1].
 
@@ -103,6 +134,14 @@ class PhotoCrops:
     times closer. A folder of more than ``max_cached`` photos is decoded as it goes. Photos that
     cannot be used are skipped with a warning; none usable is an ``NSTError``.
     """
+
+    @staticmethod
+    def problem(width, height, crop, zoom=2.0):
+        """Why a ``width`` x ``height`` photo cannot give ``crop`` px crops, or None."""
+        long_side = max(round(zoom * crop), math.ceil(crop * max(width, height) / min(width, height)))
+        if long_side > MAX_SIZE:
+            return f"({width}x{height}) is too narrow for {crop} px crops"
+        return None
 
     def __init__(self, photos, crop=128, seed=0, max_cached=500, zoom=2.0):
         self.crop = int(check_number(crop, "crop size", minimum=MIN_SIZE, maximum=MAX_SIZE, integer=True))
@@ -172,9 +211,11 @@ class TrainResult:
     seconds: float = 0.0
     stopped: str = None
     meta: dict = field(default_factory=dict)
+    inputs: tuple = ()
 
     def save(self, path, overwrite=False):
-        return save_network(self.network, path, self.meta, overwrite=overwrite)
+        """Write the network (``save_network``); never over a file the training read (``inputs``)."""
+        return save_network(self.network, path, self.meta, overwrite=overwrite, protect=self.inputs)
 
     def __call__(self, image, **kwargs):
         return apply_network(self.network, image, **kwargs)
@@ -197,6 +238,7 @@ def _name_of(style):
     return "style image"
 
 
+@memory_errors("training", "give a smaller --crop, --batch-size or --style-size")
 def train_network(style, photos=None, config=None, *, network=TRAINING_DEFAULTS["network"], width=None, depth=None,
                   steps=TRAINING_DEFAULTS["steps"], batch_size=TRAINING_DEFAULTS["batch_size"],
                   crop=TRAINING_DEFAULTS["crop"], style_size=TRAINING_DEFAULTS["style_size"],
@@ -224,19 +266,27 @@ def train_network(style, photos=None, config=None, *, network=TRAINING_DEFAULTS[
     style_size = crop if style_size is None else check_side(style_size, "style size",
                                                             "the painting's long side, like 128")
     lr = check_number(lr, "learning rate", above=0, maximum=1)
-    checkpoint_every = int(check_number(checkpoint_every, "checkpoint interval", minimum=1, integer=True))
-    preview_every = int(check_number(preview_every, "preview interval", minimum=1, integer=True))
+    checkpoint_every = int(check_number(checkpoint_every, "checkpoint interval", minimum=1, maximum=MAX_STEPS,
+                                        integer=True))
+    preview_every = int(check_number(preview_every, "preview interval", minimum=1, maximum=MAX_STEPS, integer=True))
     seed = int(check_number(seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED, integer=True))
-    if checkpoint is not None:
-        checkpoint = files.check_output(checkpoint, input_files([style]), overwrite=True, what="checkpoint")
     if photos is None:
         photo_list = bundled_photos()
     elif isinstance(photos, (str, os.PathLike)):
         photo_list = image_files(photos, "training photos folder")
     else:
         photo_list = [files.as_path(p, "training photo") for p in photos]
+    # every file the run reads is protected from the checkpoint: the painting, the photos, VGG19's weights
+    vgg_file = weights_file(weights if model is None else getattr(model, "source", "random"))
+    inputs = (*input_files([style]), *photo_list, vgg_file)
+    if checkpoint is not None:
+        checkpoint = files.check_output(checkpoint, inputs, overwrite=True, what="checkpoint")
     dev = resolve_device(device) if model is None else next(model.parameters()).device
     config = training_config(config, device=dev)
+    # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
+    check_memory(crop, crop * batch_size, config.content_layers + config.style_layers, dev, lbfgs_history=0,
+                 what=f"training on batches of {batch_size} crops of {crop} px")
+    photo_list = check_training_photos(photo_list, crop)  # every photo read to its end before training
     torch.manual_seed(seed)  # the new network's initial weights; crops come from their own generator
     prior = {}
     if isinstance(network, TransformNet):
@@ -256,9 +306,6 @@ def train_network(style, photos=None, config=None, *, network=TRAINING_DEFAULTS[
 
     if model is None:
         model = load_vgg19(weights, device=dev, pooling=config.pooling)
-    # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
-    check_memory(crop, crop * batch_size, config.content_layers + config.style_layers, dev, lbfgs_history=0,
-                 what=f"training on batches of {batch_size} crops of {crop} px")
     check_memory(*style_t.shape[-2:], config.style_layers, dev, lbfgs_history=0,
                  what=f"the painting at {max(style_t.shape[-2:])} px (style size)")
     crops = PhotoCrops(photo_list, crop, seed=seed)
@@ -278,7 +325,7 @@ def train_network(style, photos=None, config=None, *, network=TRAINING_DEFAULTS[
     def write_checkpoint():
         if checkpoint is not None:
             net.eval()
-            save_network(net, checkpoint, meta, overwrite=True)
+            save_network(net, checkpoint, meta, overwrite=True, protect=inputs)
             net.train()
 
     bar = tqdm(total=steps, desc="training", disable=not progress)
@@ -331,6 +378,7 @@ def train_network(style, photos=None, config=None, *, network=TRAINING_DEFAULTS[
     if stopped == "interrupted" and progress:
         print(f"nst_helpers: training interrupted after {done} steps"
               + (f"; the network so far is saved in {checkpoint}" if checkpoint else ""), file=sys.stderr)
-    return TrainResult(network=net, history=history, steps=done, seconds=seconds, stopped=stopped, meta=dict(meta))
+    return TrainResult(network=net, history=history, steps=done, seconds=seconds, stopped=stopped, meta=dict(meta),
+                       inputs=tuple(p for p in inputs if p is not None))
 
 

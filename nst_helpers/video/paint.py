@@ -15,14 +15,15 @@ from tqdm.auto import tqdm
 from ..checks import check_choice, check_number, check_weight
 from ..config import make_config
 from ..devices import default_size, resolve_device
-from ..errors import NSTError
+from ..errors import NSTError, memory_errors
 from ..layers import check_image_size
-from ..memory import check_memory
+from ..memory import check_bytes, check_memory, estimate_bytes
 from ..objective import TemporalTerm, build_objective, content_terms
 from ..optimize import initial_image, optimize_image
 from ..transfer import input_files, prepare_images
 from ..vgg import load_vgg19
-from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, Clip, read_clip
+from ..weights import weights_file
+from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, READ_BYTES_PER_PIXEL, Clip, clip_shape, read_clip
 from .motion import FLOW_METHODS, clip_flows, warp, warping_error
 from .output import write_clip
 
@@ -32,6 +33,29 @@ METHODS = ("independent", "warm", "temporal")
 DEFAULT_TEMPORAL_WEIGHT = 5.0
 #: The stopping rule for each frame used by the notebook, the command line and the benchmark (``StyleConfig.tol``).
 DEFAULT_TOL = 5e-3
+
+#: Bytes per pixel of each frame while a clip is painted, besides reading it: the flows both ways and the
+#: occlusion masks, the painted frames and the result's stacked copy.
+PAINT_BYTES_PER_PIXEL = 2 * 2 * 4 + 4 + 12 + 12
+
+
+def check_clip_memory(clip, size, max_frames, config, device, styles=1):
+    """Before any frame is read: an ``NSTError`` if reading and painting ``clip`` at ``size`` (its frames'
+    shape from their headers, ``clip_shape``) would need more memory than is free. Returns the estimate."""
+    shape = clip_shape(clip, size, max_frames)
+    if shape is None:
+        return 0
+    count, h, w = shape
+    device = resolve_device(device)
+    frames = count * h * w * (READ_BYTES_PER_PIXEL + PAINT_BYTES_PER_PIXEL)
+    run = estimate_bytes(h, w, config.content_layers + config.style_layers, styles, min(100, config.steps))
+    what = f"painting {count} frames of {w}x{h} px"
+    advice = "give a smaller size (--size) or fewer frames (--max-frames)"
+    if device.type == "cpu":
+        return check_bytes(frames + run, device, what, advice)
+    check_memory(h, w, config.content_layers + config.style_layers, device, styles, min(100, config.steps))
+    return check_bytes(frames, torch.device("cpu"), what, advice)
+
 
 @dataclass
 class VideoResult:
@@ -68,6 +92,7 @@ class VideoResult:
         return write_clip(self.frames, path, self.fps, overwrite=overwrite, protect=self.inputs)
 
 
+@memory_errors("painting the clip", "give a smaller size (--size) or fewer frames (--max-frames)")
 def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temporal", temporal_weight=None,
                   tol=None, flow="dis", max_frames=DEFAULT_MAX_FRAMES, model=None, weights=None, device="auto",
                   callback=None, should_stop=None, progress=True, **overrides):
@@ -83,7 +108,7 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temp
     ``"farneback"``. callback(t, picture) after each frame; ``should_stop()`` is asked before each
     step. Ctrl-C ends the run with the frames painted so far.
     """
-    from ..images import DEFAULT_STYLES, as_image_list
+    from ..images import DEFAULT_STYLES, as_image_list, probe_images
 
     config = make_config(config, **overrides)
     method = check_choice(method, METHODS, "method")
@@ -99,10 +124,12 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temp
     if not styles:
         raise NSTError("no style image given: pass at least one")
     config.blend_for(len(styles))
+    probe_images(styles, "style image")  # every painting read to its end before the clip is read
     dev = resolve_device(device) if model is None else next(model.parameters()).device
     size = config.size
     if size is None and not (isinstance(clip, Clip) or torch.is_tensor(clip)):  # a made clip keeps its size
         size = default_size(dev)
+    check_clip_memory(clip, size, max_frames, config, dev, len(styles))
     clip = read_clip(clip, size=size, max_frames=max_frames)
     first = clip.frame(0).to(dev)
     check_image_size(first, config.content_layers + config.style_layers, "a frame")
@@ -131,7 +158,7 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", *, method="temp
                          config=dict(config.to_dict(), method=method, temporal_weight=lam, flow=flow,
                                      tol=tol, device=str(dev), weights=model.source, frames=len(clip),
                                      frame_size=list(first.shape[-2:])),
-                         inputs=input_files([clip.source, *styles]))
+                         inputs=(*input_files([clip.source, *styles]), *filter(None, [weights_file(model.source)])))
     painted, previous = [], None
     bar = tqdm(total=len(clip), desc=f"video ({method})", unit="frame", disable=not progress)
     try:
