@@ -13,9 +13,11 @@ common options through parent parsers; ``stylize`` is the default, so ``python -
 CONTENT STYLE`` stylises (a content image file called ``train`` is still reachable as ``./train``).
 
 Every problem with the input is found before the long work starts and reported as one line on
-stderr (exit status 2); inputs (images, mask, weights file) are never overwritten, and an existing
-output only with ``--force``. Ctrl-C saves the best picture so far and exits with 130 (143 for SIGTERM);
-``exit_status`` decides every exit status. The algorithm's options are made from ``StyleConfig``'s
+stderr (exit status 2; ``main`` prints it, made one printable line by ``errors.one_line``, and turns
+running out of memory into such a line too); inputs (images, mask, weights file) are never overwritten,
+and an existing output only with ``--force``. Ctrl-C saves the best picture so far and exits with 130
+(143 for SIGTERM): the first signal stops the run, later ones wait until it has saved what it had (a
+save is never cut short), and the last line says what is on disk. ``exit_status`` decides every exit status. The algorithm's options are made from ``StyleConfig``'s
 fields, so each is written once, in ``config.py``.
 """
 
@@ -27,7 +29,7 @@ import time
 import warnings
 from dataclasses import fields
 
-from .errors import NSTError
+from .errors import NSTError, is_out_of_memory, one_line
 
 PROG = "python -m nst_helpers"
 EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
@@ -305,7 +307,7 @@ def run_apply(args):
     from . import files
     from .checks import check_size
     from .devices import resolve_device
-    from .feedforward import apply_network, apply_to_folder, load_network
+    from .feedforward import apply_network, apply_to_folder, load_network, plan_photos
     from .images import image_files, image_format, save_image, source_path
 
     size = check_size(args.size)
@@ -317,6 +319,7 @@ def run_apply(args):
         image_format(args.output)
         output = files.check_output(args.output, [photo, network_path], args.force, "output")
         network = load_network(network_path, device)
+        plan_photos(network, [photo], size)  # the photo read to its end, its size and memory: before painting
         start = time.perf_counter()
         picture = apply_network(network, photo, size=size)
         seconds = time.perf_counter() - start
@@ -399,9 +402,10 @@ def run_video(args):
     from .config import make_config
     from .checks import check_number
     from .devices import default_size, resolve_device
-    from .images import source_path
+    from .images import probe_images, source_path
     from .video import (EXAMPLE_CLIP, VIDEO_OPTIONS, check_clip_output, make_video_config, read_clip, stylize_video,
                         video_format)
+    from .video.paint import check_clip_memory
     from .weights import weights_file
 
     config = make_config(args.preset, **_overrides(args))
@@ -411,6 +415,7 @@ def run_video(args):
         check_number(args.fps, "fps", above=0, maximum=1000)
     video_format(args.output)
     clip_path = files.as_path(args.clip, "clip")
+    probe_images(args.styles, "style image")  # every painting read to its end before the clip is
     inputs = [source_path(name, "style image") for name in args.styles] + [weights_file(args.weights)]
     inputs = [i for i in inputs if i is not None]
     if not (args.clip == EXAMPLE_CLIP and not files.exists(clip_path, "clip")):
@@ -418,9 +423,13 @@ def run_video(args):
     output = files.as_path(args.output, "output")
     report = _report_path(args.report, output, inputs, args.force)
     device = resolve_device(args.device)
+    # before the clip is read: the output (not an input, writable, at --fps), the frames' size and the memory
+    check_clip_output(output, 0, inputs, args.force, fps=args.fps)
+    size = config.size or default_size(device)
+    check_clip_memory(args.clip, size, video.max_frames, config, device, len(args.styles))
     # the clip is read (and checked) before VGG19 is loaded, then every name the run will write
-    clip = read_clip(args.clip, size=config.size or default_size(device), max_frames=video.max_frames, fps=args.fps)
-    check_clip_output(output, len(clip), inputs, args.force)
+    clip = read_clip(args.clip, size=size, max_frames=video.max_frames, fps=args.fps)
+    check_clip_output(output, len(clip), inputs, args.force, fps=clip.fps)
     result = stylize_video(clip, args.styles, config, video, weights=args.weights, device=device,
                            progress=not args.quiet)
     interrupted = result.stopped == "interrupted"
@@ -639,35 +648,77 @@ def image_format_or_none(path):
 
 
 _terminated = False
+_stopping = False
 
 
-def _on_sigterm(signum, frame):
-    """SIGTERM ends a run like Ctrl-C: the best picture is saved and temporary files are removed."""
-    global _terminated
-    _terminated = True
+def _on_signal(signum, frame):
+    """Ctrl-C and SIGTERM: the first stops the run like Ctrl-C (it saves what it has and exits with 130, or
+    143 for SIGTERM); later ones, while the run is stopping, are let go: the save in progress finishes."""
+    global _terminated, _stopping
+    if signum == getattr(signal, "SIGTERM", None):
+        _terminated = True
+    if _stopping:
+        return
+    _stopping = True
     raise KeyboardInterrupt
 
 
+_on_sigterm = _on_signal
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    text = " ".join(str(message).split())
-    print(f"nst_helpers: warning: {text}", file=sys.stderr if file is None else file)
+    print(f"nst_helpers: warning: {one_line(message)}", file=sys.stderr if file is None else file)
+
+
+def _on_disk():
+    """What this run wrote (``files.written``), for the last line of an interrupted run."""
+    from . import files
+
+    paths = list(files.written)
+    if not paths:
+        return "nothing was written"
+    if len(paths) == 1:
+        return f"{paths[0]} was saved before it stopped"
+    return f"{len(paths)} files were saved before it stopped (the last: {paths[-1]})"
 
 
 def main(argv=None):
-    """The command line's entry point: returns the exit status and never prints a traceback for bad input."""
-    try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    except (ValueError, OSError):  # not the main thread
-        pass
+    """The command line's entry point: returns the exit status and never prints a traceback for bad input.
+
+    Every message goes through ``errors.one_line``; running out of memory anywhere (``MemoryError``, torch's
+    allocator errors) is one line too. Ctrl-C and SIGTERM are handled by ``_on_signal`` while it runs."""
+    global _terminated, _stopping
+    from . import files
+
+    _terminated = _stopping = False
+    files.written.clear()
+    previous = {}
+    for name in ("SIGINT", "SIGTERM"):
+        try:
+            signum = getattr(signal, name)
+            previous[signum] = signal.signal(signum, _on_signal)
+        except (AttributeError, ValueError, OSError):  # not the main thread
+            pass
+    old_warning = warnings.showwarning
     warnings.showwarning = _one_line_warning
     try:
         return run(argv)
     except NSTError as err:
-        print(f"nst_helpers: error: {err}", file=sys.stderr)
+        print(f"nst_helpers: error: {one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("nst_helpers: interrupted before the optimisation started; nothing was written", file=sys.stderr)
+        print(f"nst_helpers: interrupted; {_on_disk()}", file=sys.stderr)
         return exit_status("interrupted")
-    except MemoryError:
-        print("nst_helpers: error: out of memory: use a smaller --size (or --multiscale)", file=sys.stderr)
+    except (MemoryError, RuntimeError) as err:
+        if not is_out_of_memory(err):
+            raise
+        print(f"nst_helpers: error: out of memory: this machine has too little free memory for this run "
+              f"({_on_disk()}): use a smaller --size (or --multiscale, or fewer --max-frames)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        warnings.showwarning = old_warning
+        for signum, handler in previous.items():
+            try:
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+            except (ValueError, OSError):
+                pass

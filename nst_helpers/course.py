@@ -92,6 +92,27 @@ class Reference(namedtuple("Reference", "key authors year title venue arxiv doi 
 #: Every work the notebooks cite, in one list: each notebook ends with the ones it uses (``references_markdown``),
 #: and the book's bibliography page lists them all (``tools/build_course.py``).
 REFERENCES = tuple(Reference(*fields) for fields in (
+    ("ulyanov2016audio", "D. Ulyanov, V. Lebedev", 2016, "Audio texture synthesis and style transfer",
+     "blog post with code (no paper, arXiv number or DOI)", "", "",
+     "https://dmitryulyanov.github.io/audio-texture-synthesis-and-style-transfer/"),
+    ("ustyuzhaninov2016", "I. Ustyuzhaninov, W. Brendel, L. A. Gatys, M. Bethge", 2016,
+     "Texture Synthesis Using Shallow Convolutional Networks with Random Filters", "arXiv preprint", "1606.00021",
+     "", ""),
+    ("griffin1984", "D. W. Griffin, J. S. Lim", 1984, "Signal estimation from modified short-time Fourier transform",
+     "IEEE Transactions on Acoustics, Speech, and Signal Processing 32(2), 236-243", "", "10.1109/TASSP.1984.1164317",
+     ""),
+    ("perraudin2013", "N. Perraudin, P. Balazs, P. L. Søndergaard", 2013, "A fast Griffin-Lim algorithm",
+     "IEEE Workshop on Applications of Signal Processing to Audio and Acoustics (WASPAA)", "",
+     "10.1109/WASPAA.2013.6701851", ""),
+    ("mital2017", "P. K. Mital", 2017, "Time Domain Neural Audio Style Transfer", "arXiv preprint", "1711.11160", "",
+     ""),
+    ("huzaifah2019", "M. Huzaifah, L. Wyse", 2019, "Applying visual domain style transfer and texture synthesis "
+     "techniques to audio: insights and challenges", "Neural Computing and Applications", "1901.10240",
+     "10.1007/s00521-019-04053-8", ""),
+    ("shen2017", "T. Shen, T. Lei, R. Barzilay, T. Jaakkola", 2017, "Style Transfer from Non-Parallel Text by "
+     "Cross-Alignment", "Advances in Neural Information Processing Systems 30 (NeurIPS 2017)", "1705.09655", "", ""),
+    ("fu2018", "Z. Fu, X. Tan, N. Peng, D. Zhao, R. Yan", 2018, "Style Transfer in Text: Exploration and Evaluation",
+     "AAAI Conference on Artificial Intelligence (AAAI 2018)", "1711.06861", "", ""),
     ("gatys2015texture", "L. A. Gatys, A. S. Ecker, M. Bethge", 2015,
      "Texture Synthesis Using Convolutional Neural Networks", "Advances in Neural Information Processing Systems "
      "28 (NeurIPS 2015)", "1505.07376", "", ""),
@@ -156,6 +177,8 @@ NOTEBOOK_REFERENCES = {
     "07": ("gatys2016", "gatys2016color", "gatys2017", "rudin1992", "mahendran2015", "johnson2016"),
     "08": ("johnson2016", "gatys2016", "ulyanov2016", "odena2016", "ioffe2015", "he2016", "kingma2015", "simonyan2015"),
     "09": ("ruder2016", "ruder2018", "kroeger2016", "farneback2003", "gatys2016"),
+    "12": ("ulyanov2016audio", "gatys2015texture", "gatys2015arxiv", "ustyuzhaninov2016", "griffin1984",
+           "perraudin2013", "mital2017", "huzaifah2019", "shen2017", "fu2018"),
 }
 
 

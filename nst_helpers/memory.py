@@ -60,6 +60,16 @@ def check_memory(height, width, layers, device, styles=1, lbfgs_history=100, wha
     return need
 
 
+def check_bytes(need, device, what="this run", advice="use a smaller size"):
+    """An ``NSTError`` if ``need`` bytes (an estimate made before any work) exceed the free memory of
+    ``device``; returns ``need``. For the runs ``check_memory`` does not model (a network's pass, a clip)."""
+    have = available_bytes(device)
+    if have is not None and need > have:
+        raise NSTError(f"{what} needs about {need / 2**30:.1f} GB of memory but {have / 2**30:.1f} GB are free: "
+                       f"{advice}")
+    return need
+
+
 def peak_memory_mb(device):
     """Peak memory of this process so far: the GPU's allocator on CUDA, the resident size otherwise."""
     if str(device).startswith("cuda"):

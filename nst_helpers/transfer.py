@@ -14,12 +14,13 @@ from torch.nn import functional as F
 from . import color
 from .checks import MIN_SIZE
 from .config import make_config
-from .errors import NSTError
+from .errors import NSTError, memory_errors
 from .images import DEFAULT_CONTENT, load_image, source_path
 from .layers import min_image_side
 from .objective import build_objective
 from .optimize import OptimizationResult, initial_image, optimize_image
 from .prepare import start_run
+from .weights import weights_file
 
 
 @dataclass
@@ -84,6 +85,7 @@ def input_files(images):
     return tuple(out)
 
 
+@memory_errors("style transfer", "use a smaller size (or multiscale for large pictures)")
 def stylize(content=None, styles=None, config="seed", *, model=None, weights=None, device="auto", mask=None,
             callback=None, callback_every=50, should_stop=None, progress=True, log_every=50, **overrides):
     """Paint ``content`` in the style of ``styles``; returns a ``StyleResult``.
@@ -151,4 +153,5 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
         image = color.recombine_luminance(image, original_content)
     best_step = evaluations - result.evaluations + result.best_step
     return StyleResult(image=image, history=history, evaluations=evaluations, seconds=seconds, stopped=stopped,
-                       best_step=best_step, config=report, inputs=input_files([content, *run.sources, mask]))
+                       best_step=best_step, config=report,
+                       inputs=(*input_files([content, *run.sources, mask]), *filter(None, [weights_file(model.source)])))

@@ -16,6 +16,8 @@ features-only one (``features.N.*`` or ``N.*`` keys), in float32 or float16; it 
 
 import os
 import sys
+import warnings
+import zipfile
 from pathlib import Path
 
 import torch
@@ -72,23 +74,62 @@ def features_state_dict(state, source="weights file"):
     return out
 
 
+def load_torch_file(path, kind, expected):
+    """``torch.load(path, weights_only=True)`` of a file already checked by ``files.input_file``, with one
+    ``NSTError`` line for anything that is not a plain PyTorch file of tensors: "NAME is not a ``kind``
+    (why): ``expected``". torch's warnings are kept out of the user's way (the error is the one line), and
+    a TorchScript archive is named as such."""
+    name = repr(str(path)[:80])
+    if _is_torchscript(path):
+        raise NSTError(f"{name} is a TorchScript model (torch.jit.save), not a {kind}: {expected}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:  # memory-mapped reading is fastest, but only works for the zip format
+                return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError as err:
+                if "out of memory" in str(err).lower() or "allocate" in str(err).lower():
+                    raise
+                return torch.load(path, map_location="cpu", weights_only=True)
+    except MemoryError:
+        raise NSTError(f"{name} is too large to be a {kind}: {expected}") from None
+    except Exception as err:  # pickle, zip and format errors all mean "not such a file"
+        raise NSTError(f"{name} is not a {kind} ({_reason(err)}): {expected}") from None
+
+
+def _reason(err):
+    """A short reason from torch.load's error (its own texts run to paragraphs of advice)."""
+    text = " ".join(str(err).split())
+    if "Weights only load failed" in text:
+        return ("it holds Python objects, not only tensors" if "Unsupported global" in text or "GLOBAL" in text
+                else "not a PyTorch file")
+    if isinstance(err, EOFError) or "EOF" in text:
+        return "empty or cut short"
+    if "zip archive" in text or "central directory" in text:
+        return "a damaged or cut-short PyTorch file"
+    if len(text) < 8 or not any(c.isalpha() for c in text):
+        return "not a PyTorch file"
+    return text[:100]
+
+
+def _is_torchscript(path):
+    """Whether ``path`` is a TorchScript archive (a zip with the compiled code beside the tensors)."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return False
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()[:10000]
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError):
+        return False
+    return any(n.endswith("/constants.pkl") or "/code/" in n for n in names)
+
+
 def read_weights_file(path):
     """Read and check a local weights file; returns the features-only float32 state dict."""
-    path = files.as_path(path, "VGG19 weights file")
-    if not files.exists(path, "VGG19 weights file") or not path.is_file():
-        raise NSTError(
-            f"VGG19 weights file {str(path)!r} not found: check the path given with --weights or {ENV_VAR}"
-        )
-    try:
-        try:  # memory-mapped reading is fastest, but only works for the zip format
-            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except MemoryError:
-        raise NSTError(f"{str(path)!r} is too large to read as VGG19 weights: give VGG19's weights file") from None
-    except Exception as err:  # pickle, zip and format errors all mean "not a weights file"
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise NSTError(f"{str(path)!r} is not a PyTorch weights file ({first[:120]})") from None
+    path = files.input_file(path, "VGG19 weights file",
+                            missing=f"check the path given with --weights or {ENV_VAR}",
+                            folder="give the path of a .pth file (or 'random')")
+    state = load_torch_file(path, "PyTorch weights file", "give VGG19's weights (a .pth state dict), or 'random'")
     return features_state_dict(state, source=repr(str(path)))
 
 

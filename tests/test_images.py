@@ -23,25 +23,25 @@ def test_bundled_examples_exist_and_are_small():
 
 
 @pytest.mark.parametrize("mode, make, expected", [
-    ("RGBA", lambda: Image.new("RGBA", (2, 2), (255, 0, 0, 0)), (255, 255, 255)),  # transparent -> white
-    ("RGBA-half", lambda: Image.new("RGBA", (2, 2), (0, 0, 0, 128)), (127, 127, 127)),
-    ("LA", lambda: Image.new("LA", (2, 2), (0, 0)), (255, 255, 255)),
-    ("L", lambda: Image.new("L", (2, 2), 100), (100, 100, 100)),
-    ("I;16", lambda: Image.fromarray(np.full((2, 2), 65535, dtype=np.uint16)), (255, 255, 255)),
-    ("CMYK", lambda: Image.new("CMYK", (2, 2), (0, 255, 255, 0)), (255, 0, 0)),
-    ("P", lambda: Image.new("RGB", (2, 2), (0, 0, 255)).convert("P"), (0, 0, 255)),
+    ("RGBA", lambda: Image.new("RGBA", (16, 16), (255, 0, 0, 0)), (255, 255, 255)),  # transparent -> white
+    ("RGBA-half", lambda: Image.new("RGBA", (16, 16), (0, 0, 0, 128)), (127, 127, 127)),
+    ("LA", lambda: Image.new("LA", (16, 16), (0, 0)), (255, 255, 255)),
+    ("L", lambda: Image.new("L", (16, 16), 100), (100, 100, 100)),
+    ("I;16", lambda: Image.fromarray(np.full((16, 16), 65535, dtype=np.uint16)), (255, 255, 255)),
+    ("CMYK", lambda: Image.new("CMYK", (16, 16), (0, 255, 255, 0)), (255, 0, 0)),
+    ("P", lambda: Image.new("RGB", (16, 16), (0, 0, 255)).convert("P"), (0, 0, 255)),
 ])
 def test_any_mode_becomes_rgb(tmp_path, mode, make, expected):
     img = make()
     path = tmp_path / ("x.tif" if mode in ("CMYK",) else "x.png")
     img.save(path)
     t = nst.load_image(str(path))
-    assert t.shape == (1, 3, 2, 2) and t.dtype == torch.float32
+    assert t.shape == (1, 3, 16, 16) and t.dtype == torch.float32
     assert np.abs(_pixels(t)[0, 0] - np.array(expected)).max() <= 1
 
 
 def test_palette_with_transparency_is_composited_on_white(tmp_path):
-    img = Image.new("P", (2, 2), 0)
+    img = Image.new("P", (16, 16), 0)
     img.putpalette([10, 20, 30] + [0] * 765)
     img.info["transparency"] = 0
     img.save(tmp_path / "p.png", transparency=0)
@@ -49,11 +49,11 @@ def test_palette_with_transparency_is_composited_on_white(tmp_path):
 
 
 def test_exif_orientation_is_applied(tmp_path):
-    img = Image.new("RGB", (4, 2), (0, 255, 0))
+    img = Image.new("RGB", (32, 16), (0, 255, 0))
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees when shown
     img.save(tmp_path / "r.jpg", exif=exif)
-    assert nst.load_image(tmp_path / "r.jpg").shape == (1, 3, 4, 2)
+    assert nst.load_image(tmp_path / "r.jpg").shape == (1, 3, 32, 16)
 
 
 def test_resize_long_side_and_exact():
@@ -74,7 +74,7 @@ def test_tensor_round_trip_and_range():
 
 
 def test_quantize_matches_saved_file(tmp_path):
-    t = torch.rand(1, 3, 8, 8)
+    t = torch.rand(1, 3, 16, 16)
     nst.save_image(t, tmp_path / "q.png")
     assert torch.equal(nst.quantize(t), nst.load_image(tmp_path / "q.png"))
 

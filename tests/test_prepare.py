@@ -92,6 +92,9 @@ def test_memory_is_checked_before_vgg19_is_loaded_by_every_entry_point(model, ti
         "reconstruct_content": lambda: nst.reconstruct_content(content, "conv_4", size=32, weights=weights),
         "reconstruct_style": lambda: nst.reconstruct_style(style, ["conv_1"], size=32, weights=weights),
     })
+    # a clip's estimate counts its frames as well (video.paint.check_clip_memory), before any frame is read
+    assert re.fullmatch(r"painting 2 frames of 32x27 px needs about \d+\.\d GB of memory but 0\.0 GB are free: give a "
+                        r"smaller size \(--size\) or fewer frames \(--max-frames\)", messages.pop("stylize_video"))
     for name, message in messages.items():
         assert re.fullmatch(r"this run at 32x\d+ px needs about \d+\.\d GB of memory but 0\.0 GB are free: use a "
                             r"smaller size \(or --multiscale for large pictures\)", message), (name, message)

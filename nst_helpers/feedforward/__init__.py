@@ -11,10 +11,11 @@ training   ``train_network`` and its ``TrainConfig``: the course's objective ove
 =========  ==================================================================================
 """
 
-from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, MAX_DEPTH, MAX_WIDTH, NETWORK_SIZES, ResidualBlock,
-                      TransformNet, apply_network, apply_to_folder, check_depth, check_width, describe_network,
-                      load_network, make_network, network_shape, output_path_for, read_network_file, save_network)
+from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, MAX_DEPTH, MAX_WIDTH, META_FIELDS, NETWORK_SIZES,
+                      ResidualBlock, TransformNet, apply_bytes, apply_network, apply_to_folder, check_depth,
+                      check_meta, check_width, describe_network, load_network, make_network, network_shape,
+                      output_path_for, plan_photos, read_network_file, save_network)
 from .training import (HELD_OUT_PHOTOS, HISTORY, TRAIN_OPTIONS, TRAIN_PRESETS, TRAINING_PHOTOS, PhotoCrops,
-                       TrainConfig, Training, TrainResult, bundled_photos, check_side, load_painting,
-                       make_train_config, objective_loss, photo_files, prepare_training, train_network,
+                       TrainConfig, Training, TrainResult, bundled_photos, check_side, check_training_photos,
+                       load_painting, make_train_config, objective_loss, photo_files, prepare_training, train_network,
                        training_config, training_precision)

@@ -34,13 +34,14 @@ from ..checks import (MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_choi
                       check_weight)
 from ..config import StyleConfig, _opt, make_config
 from ..devices import PRECISIONS, bfloat16_is_fast
-from ..errors import NSTError
+from ..errors import NSTError, memory_errors
 from ..images import EXAMPLES_DIR, example_path, image_files, load_image, open_image, pil_to_tensor, resize
 from ..layers import check_image_size
 from ..memory import check_memory
 from ..objective import Objective, build_objective, content_terms
 from ..prepare import run_device, start_run
 from ..transfer import input_files
+from ..weights import weights_file
 from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, NETWORK_SIZES, TransformNet, apply_network, make_network,
                       network_shape, save_network)
 
@@ -113,9 +114,9 @@ class TrainConfig:
             set_(self, "style_size", check_side(self.style_size, "style size", "the painting's long side, like 128"))
         set_(self, "lr", check_number(self.lr, "learning rate", above=0, maximum=1))
         set_(self, "checkpoint_every", int(check_number(self.checkpoint_every, "checkpoint interval", minimum=1,
-                                                        integer=True)))
+                                                        maximum=MAX_STEPS, integer=True)))
         set_(self, "preview_every", int(check_number(self.preview_every, "preview interval", minimum=1,
-                                                     integer=True)))
+                                                     maximum=MAX_STEPS, integer=True)))
         set_(self, "seed", int(check_number(self.seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED,
                                             integer=True)))
         width, depth = network_shape(self.network, self.width, self.depth)
@@ -201,6 +202,36 @@ def bundled_photos(held_out=False):
     return image_files(TRAINING_PHOTOS, "bundled photos folder")
 
 
+def check_training_photos(photos, crop, zoom=2.0):
+    """The training photos that can be used, checked before training starts (each read to its end by
+    ``images.probe_image``). A missing photo is an error; photos that cannot be read or are too narrow for
+    the crops are left out with one warning line that names them; none usable is an ``NSTError`` (and no
+    warning comes before it)."""
+    from ..images import probe_image
+
+    usable, problems = [], []
+    for path in photos:
+        files.input_file(path, "training photo", missing="check the list of training photos",
+                         folder="give image files (or the folder as photos=)")
+        try:
+            info = probe_image(path, "training photo")
+            problem = PhotoCrops.problem(info.width, info.height, crop, zoom)
+            if problem:
+                raise NSTError(f"training photo {Path(path).name!r} {problem}")
+        except NSTError as err:
+            problems.append(str(err))
+            continue
+        usable.append(path)
+    if not usable:
+        first = problems[0] if problems else "none given"
+        raise NSTError(f"none of the {len(photos)} training photos could be read or used ({first}): give JPEG or "
+                       f"PNG photos at least {crop} px on their short side")
+    if problems:
+        warnings.warn(f"skipping {len(problems)} of {len(photos)} training photos: " + "; ".join(problems[:3])
+                      + ("; ..." if len(problems) > 3 else ""), RuntimeWarning, stacklevel=3)
+    return usable
+
+
 class PhotoCrops:
     """Random square crops of a set of photos, randomly flipped, as Bx3xSxS batches in [0, 1].
 
@@ -210,6 +241,14 @@ class PhotoCrops:
     times closer. A folder of more than ``max_cached`` photos is decoded as it goes. Photos that
     cannot be used are skipped with a warning; none usable is an ``NSTError``.
     """
+
+    @staticmethod
+    def problem(width, height, crop, zoom=2.0):
+        """Why a ``width`` x ``height`` photo cannot give ``crop`` px crops, or None."""
+        long_side = max(round(zoom * crop), math.ceil(crop * max(width, height) / min(width, height)))
+        if long_side > MAX_SIZE:
+            return f"({width}x{height}) is too narrow for {crop} px crops"
+        return None
 
     def __init__(self, photos, crop=128, seed=0, max_cached=500, zoom=2.0):
         self.crop = int(check_number(crop, "crop size", minimum=MIN_SIZE, maximum=MAX_SIZE, integer=True))
@@ -279,9 +318,11 @@ class TrainResult:
     seconds: float = 0.0
     stopped: str = None
     meta: dict = field(default_factory=dict)
+    inputs: tuple = ()
 
     def save(self, path, overwrite=False):
-        return save_network(self.network, path, self.meta, overwrite=overwrite)
+        """Write the network (``save_network``); never over a file the training read (``inputs``)."""
+        return save_network(self.network, path, self.meta, overwrite=overwrite, protect=self.inputs)
 
     def __call__(self, image, **kwargs):
         return apply_network(self.network, image, **kwargs)
@@ -349,6 +390,7 @@ class Training:
     meta: dict
     checkpoint: Path = None
     prior_seconds: float = 0.0
+    inputs: tuple = ()  # every file the run reads: never replaced by the checkpoint
 
     def step(self, optimizer, step):
         """One Adam step on a new batch of crops; returns the losses (``parts``)."""
@@ -370,7 +412,7 @@ class Training:
         self.meta["seconds"] = self.prior_seconds + seconds
         if self.checkpoint is not None:
             with _eval_mode(self.network):
-                save_network(self.network, self.checkpoint, self.meta, overwrite=True)
+                save_network(self.network, self.checkpoint, self.meta, overwrite=True, protect=self.inputs)
 
     def show_preview(self, preview, step, history):
         """``preview(step, network, history)`` with the network in eval mode and no gradients."""
@@ -394,21 +436,25 @@ def prepare_training(style, photos=None, config=None, training=None, *, network=
         overrides["network"] = network
     config = None if config is None else training_config(config)  # a bad one is reported first
     t = make_train_config(training, **overrides)
-    if checkpoint is not None:
-        checkpoint = files.check_output(checkpoint, input_files([style]), overwrite=True, what="checkpoint")
     photo_list = photo_files(photos)
+    # every file the run reads is protected from the checkpoint: the painting, the photos, VGG19's weights
+    vgg_file = weights_file(weights if model is None else getattr(model, "source", "random"))
+    inputs = tuple(p for p in (*input_files([style]), *photo_list, vgg_file) if p is not None)
+    if checkpoint is not None:
+        checkpoint = files.check_output(checkpoint, inputs, overwrite=True, what="checkpoint")
     dev = run_device(model, device)
     config = training_config(config, dev, t)
     run = start_run([style], config, model=model, device=dev)
+    # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
+    check_memory(t.crop, t.crop * t.batch_size, run.layers, dev, lbfgs_history=0,
+                 what=f"training on batches of {t.batch_size} crops of {t.crop} px")
+    photo_list = check_training_photos(photo_list, t.crop)  # every photo read to its end before training
     torch.manual_seed(t.seed)  # the new network's initial weights; crops come from their own generator
     net = network if isinstance(network, TransformNet) else make_network(t.network, t.width, t.depth)
     net = net.to(dev).train()
     # the painting first: a missing or unreadable one is reported before VGG19 is loaded (or downloaded)
     painting = load_painting(style, t.painting_size, config, dev)
     model = run.load_model(weights).model
-    # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
-    check_memory(t.crop, t.crop * t.batch_size, run.layers, dev, lbfgs_history=0,
-                 what=f"training on batches of {t.batch_size} crops of {t.crop} px")
     check_memory(*painting.shape[-2:], config.style_layers, dev, lbfgs_history=0,
                  what=f"the painting at {max(painting.shape[-2:])} px (style size)")
     crops = PhotoCrops(photo_list, t.crop, seed=t.seed)
@@ -419,7 +465,8 @@ def prepare_training(style, photos=None, config=None, training=None, *, network=
             "style": _name_of(style), "config": config.to_dict(), "crop": t.crop, "style_size": t.painting_size,
             "batch_size": t.batch_size, "lr": t.lr, "steps": int(prior.get("steps", 0)), "seconds": 0.0,
             "vgg_weights": str(getattr(model, "source", "")), "photos": len(photo_list)}
-    return Training(t, config, dev, net, objective, crops, meta, checkpoint, float(prior.get("seconds", 0.0)))
+    return Training(t, config, dev, net, objective, crops, meta, checkpoint, float(prior.get("seconds", 0.0)),
+                    inputs)
 
 
 #: What ``TrainResult.history`` records per step: the weighted parts, and the unweighted content and style losses.
@@ -442,6 +489,7 @@ def _log(bar, step, steps, parts, progress, log_every):
                                                                                           "total")))
 
 
+@memory_errors("training", "give a smaller --crop, --batch-size or --style-size")
 def train_network(style, photos=None, config=None, training=None, *, network=None, model=None, weights=None,
                   device="auto", checkpoint=None, preview=None, should_stop=None, progress=True, log_every=0,
                   **overrides):
@@ -494,4 +542,4 @@ def train_network(style, photos=None, config=None, training=None, *, network=Non
         print(f"nst_helpers: training interrupted after {done} steps"
               + (f"; the network so far is saved in {run.checkpoint}" if run.checkpoint else ""), file=sys.stderr)
     return TrainResult(network=run.network, history=history, steps=done, seconds=seconds, stopped=stopped,
-                       meta=dict(run.meta))
+                       meta=dict(run.meta), inputs=run.inputs)

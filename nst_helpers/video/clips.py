@@ -12,12 +12,16 @@ from PIL import Image, ImageSequence
 from torch.nn import functional as F
 
 from .. import files
-from ..checks import MAX_SIZE, check_number, check_size
-from ..errors import NSTError
-from ..images import IMAGE_SUFFIXES, image_files, load_image, resize
+from ..checks import MAX_SIZE, MIN_SIZE, check_number, check_size
+from ..errors import NSTError, memory_errors
+from ..images import IMAGE_SUFFIXES, check_target, check_tensor_image, image_files, load_image, probe_image, resize
+from ..memory import check_bytes
 
 #: A clip's frames are read up to this many unless ``max_frames`` says otherwise, and never more than the limit.
 DEFAULT_MAX_FRAMES, MAX_FRAMES = 120, 2000
+#: Bytes per pixel of each frame while a clip is read: the decoded frame (kept small), its float tensor
+#: and the stacked clip (``read_clip`` checks the memory with it before reading, from ``clip_shape``).
+READ_BYTES_PER_PIXEL = 3 + 12 + 12
 #: The bundled clip's name (``read_clip("camera_move")``).
 EXAMPLE_CLIP = "camera_move"
 
@@ -62,10 +66,22 @@ def _check_frames(max_frames):
     return check_number(max_frames, "max frames", minimum=1, maximum=MAX_FRAMES, integer=True)
 
 
+def _dimensions(picture, what):
+    """(width, height) of a frame given as a PIL image, a tensor or a file, without decoding a file."""
+    if isinstance(picture, Image.Image):
+        return picture.size
+    if torch.is_tensor(picture):
+        h, w = check_tensor_image(picture, what).shape[-2:]
+        return w, h
+    info = probe_image(picture, what)
+    return info.width, info.height
+
+
 def _frames_to_clip(pictures, size, name, fps, source, limit, total):
     """Resize a list of PIL images or tensors to one shape and stack them."""
     if not pictures:
         raise NSTError(f"{name} has no frames: give a video with at least one frame")
+    check_target(*_dimensions(pictures[0], f"{name} frame 1"), size, f"the frames of {name}", "size (--size)")
     first = load_image(pictures[0], size=size, what=f"{name} frame 1")
     shape = tuple(first.shape[-2:])
     frames = [first] + [load_image(p, size=shape, what=f"{name} frame {i + 2}") for i, p in enumerate(pictures[1:])]
@@ -103,6 +119,9 @@ def _read_video_file(path, limit, label, size):
             h, w = frame.shape[:2]
             if h * w > MAX_SIZE * MAX_SIZE * 4:
                 raise NSTError(f"{label} has frames of {w}x{h} px, too large: downscale the video first")
+            if min(h, w) < MIN_SIZE:
+                raise NSTError(f"{label} has frames of {w}x{h} px, smaller than {MIN_SIZE} px on a side: give a "
+                               f"larger video")
             picture = Image.fromarray(frame[:, :, ::-1].copy())  # BGR -> RGB
             pictures.append(picture if size is None else resize(picture, size))  # small as soon as read
     finally:
@@ -134,6 +153,78 @@ def _read_animation(path, limit, label, what, size):
     return pictures, (1000.0 / (sum(ms) / len(ms)) if ms else 10.0), total
 
 
+def _video_header(path, label):
+    """(frames or 0 if unknown, width, height) of a video file from OpenCV's header, nothing decoded."""
+    cv2 = opencv()
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise NSTError(f"{label} could not be opened as a video: give an MP4, AVI, MOV, animated GIF or a "
+                           f"folder of images")
+        count, w, h = (capture.get(p) for p in (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH,
+                                                cv2.CAP_PROP_FRAME_HEIGHT))
+    finally:
+        capture.release()
+    ok = all(math.isfinite(v) and 0 <= v < 2**31 for v in (count, w, h))
+    return (int(count), int(w), int(h)) if ok else (0, 0, 0)
+
+
+def clip_shape(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, what="clip"):
+    """(frames, height, width) that ``read_clip`` will give, found from headers before any frame is decoded
+    (an upper bound where a video does not say how many frames it has), or None where it cannot be told
+    (a video whose header says nothing). The frames' size is checked here: a ``size`` that leaves a side
+    under ``MIN_SIZE`` px is an ``NSTError`` that names the size that works. The source is checked as
+    ``read_clip`` checks it (missing files, folders without images, files that are not regular files)."""
+    limit = _check_frames(max_frames)
+    size = check_size(size)
+    label = f"{what} {str(source)[:80]!r}"
+    if isinstance(source, Clip) or torch.is_tensor(source):
+        frames = source.frames if isinstance(source, Clip) else source
+        if not torch.is_tensor(frames) or frames.dim() != 4 or frames.shape[0] == 0:
+            return None
+        count, (height, width) = min(limit, frames.shape[0]), frames.shape[-2:]
+    elif isinstance(source, (list, tuple)):
+        if not source:
+            return None
+        count, (width, height) = min(limit, len(source)), _dimensions(source[0], f"{what} frame 1")
+    elif isinstance(source, str) and source == EXAMPLE_CLIP and not files.exists(files.as_path(source), what):
+        return None  # drawn here, at most 10 frames of at most 1024 px
+    elif not isinstance(source, str) and not hasattr(source, "__fspath__"):
+        return None  # read_clip says what is wrong
+    else:
+        path = files.as_path(source, what)
+        if files.is_dir(path, what):
+            names = image_files(path, f"{what} folder")
+            info = probe_image(names[0], f"{label} frame 1")
+            count, width, height = min(limit, len(names)), info.width, info.height
+        else:
+            path = _clip_file(path, what)
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                info = probe_image(path, what)
+                count = 1
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        with Image.open(path) as img:
+                            count = min(limit, max(1, int(getattr(img, "n_frames", 1))))
+                    except Exception:  # noqa: S110 -- read_clip reports a damaged animation
+                        pass
+                width, height = info.width, info.height
+            else:
+                count, width, height = _video_header(path, label)
+                if not (width and height):
+                    return None
+                count = min(limit, count) if count > 0 else limit
+    h, w = check_target(width, height, size, f"the frames of {label}", "size (--size)")
+    return count, h, w
+
+
+def _clip_file(path, what):
+    return files.input_file(path, what, missing=f"check the path (or use the bundled clip {EXAMPLE_CLIP!r})",
+                            folder="give a folder of images")
+
+
+@memory_errors("reading the clip", "give a smaller size (--size) or fewer frames (--max-frames)")
 def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps=None, what="clip"):
     """A ``Clip`` from ``source``, each frame resized so its long side is ``size`` (None: kept).
 
@@ -141,9 +232,17 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
     MOV, ... read by OpenCV), an animated GIF / WebP / PNG, a folder of images (sorted by name), a
     list of images (paths, PIL images or 1x3xHxW tensors), a Tx3xHxW tensor or a ``Clip``. At most
     ``max_frames`` frames are read (a warning says when there were more). ``fps`` overrides the rate.
+    Before any frame is decoded, the frames' size and the memory reading them takes are checked (``clip_shape``).
     """
     limit = _check_frames(max_frames)
     size = check_size(size)
+    if fps is not None:
+        _fps(fps, None)
+    shape = None if isinstance(source, Clip) else clip_shape(source, size, limit, what)
+    if shape is not None:
+        count, h, w = shape
+        check_bytes(count * h * w * READ_BYTES_PER_PIXEL, torch.device("cpu"), f"reading {count} frames of {w}x{h} px",
+                    "give a smaller size (--size) or fewer frames (--max-frames)")
     if isinstance(source, Clip):
         clip = source
         if size is not None:
@@ -176,8 +275,8 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
                        f"{EXAMPLE_CLIP!r}, not {type(source).__name__}")
     path = files.as_path(source, what)
     label = f"{what} {str(source)[:80]!r}"
-    if not files.exists(path, what):
-        raise NSTError(f"{label} not found: check the path (or use the bundled clip {EXAMPLE_CLIP!r})")
+    if not files.is_dir(path, what):
+        path = _clip_file(path, what)
     if files.is_dir(path, what):
         names = image_files(path, f"{what} folder")
         pictures = names[:limit]

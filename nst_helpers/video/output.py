@@ -3,18 +3,23 @@ of PNG frames), checked before any work, and showing clips side by side in a not
 
 import base64
 import io
+import os
+import tempfile
 
 import numpy as np
 import torch
 
 from .. import files
 from ..checks import check_number
-from ..errors import NSTError
-from ..images import load_image, to_pil
+from ..errors import NSTError, memory_errors
+from ..images import check_finite, load_image, to_pil
 from .clips import opencv
 
 #: Video files OpenCV writes here, with their codec; animated GIFs are written by Pillow.
 WRITE_SUFFIXES = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".gif": None}
+#: A GIF shows each frame for a whole number of hundredths of a second, at most 65535 of them, and browsers
+#: show frames shorter than 20 ms at 100 ms: its frame times are kept in this range.
+GIF_MIN_MS, GIF_MAX_MS = 20, 655350
 
 def _as_frames(frames):
     """A list of checked 1x3xHxW pictures (NaN, out-of-range values and non-pictures are refused)."""
@@ -31,7 +36,11 @@ def _as_frames(frames):
                        f"{type(frames).__name__}")
     if not frames:
         raise NSTError("no frames to write: give at least one")
-    return [load_image(f, what=f"frame {t + 1}") for t, f in enumerate(frames)]
+    checked = []
+    for t, f in enumerate(frames):
+        check_finite(f, f"frame {t + 1}")
+        checked.append(load_image(f, what=f"frame {t + 1}"))
+    return checked
 
 
 def video_format(path):
@@ -47,11 +56,50 @@ def video_format(path):
     return suffix
 
 
-def check_clip_output(path, count, protect=(), overwrite=False):
-    """Check, before any work, that a clip of ``count`` frames can be written to ``path`` without
-    replacing a file in ``protect`` (or any file, without ``overwrite``); returns (kind, names): the
-    writer (see ``video_format``) and, for a folder, the frame files it will write."""
+def check_fps(fps, kind):
+    """``fps`` as a float, if a clip of that kind (see ``video_format``) can be written at that rate; else
+    one ``NSTError`` line that says what rates work. Checked before any frame is painted: a GIF holds
+    frame times from 20 ms to 655 s; for a video file, OpenCV's writer is opened once at that rate on a
+    tiny file in a temporary folder (its codecs refuse rates they cannot store)."""
+    fps = check_number(fps, "fps", above=0, maximum=1000)
+    if kind == ".gif":
+        if round(1000 / fps) > GIF_MAX_MS:
+            raise NSTError(f"fps {fps:g} would show each frame of a GIF for {1 / fps:.0f} s, longer than a GIF "
+                           f"can ({GIF_MAX_MS / 1000:g} s): give fps (--fps) {1000 / GIF_MAX_MS:.4f} or more")
+        return fps
+    if kind in WRITE_SUFFIXES:
+        if not _opencv_writes(kind, fps):
+            if _opencv_writes(kind, 10.0):
+                raise NSTError(f"OpenCV cannot write {kind} files at {fps:g} frames per second: give fps (--fps) "
+                               f"from 0.01 to 1000, or write a .gif")
+            raise NSTError(f"OpenCV cannot write {kind} files here: write a .gif or a folder of frames instead")
+    return fps
+
+
+def _opencv_writes(kind, fps, size=(16, 16)):
+    """Whether OpenCV opens a ``kind`` writer at ``fps`` (tried on a file in a temporary folder)."""
+    cv2 = opencv()
+    try:
+        with tempfile.TemporaryDirectory(prefix="nst_fps_") as folder:
+            fourcc = cv2.VideoWriter_fourcc(*WRITE_SUFFIXES[kind])
+            writer = cv2.VideoWriter(os.path.join(folder, "probe" + kind), fourcc, float(fps), size)
+            try:
+                return bool(writer.isOpened())
+            finally:
+                writer.release()
+    except OSError:  # no temporary folder: the writer itself will tell
+        return True
+    except cv2.error:
+        return False
+
+
+def check_clip_output(path, count, protect=(), overwrite=False, fps=None):
+    """Check, before any work, that a clip of ``count`` frames can be written to ``path`` (at ``fps``, if
+    given: ``check_fps``) without replacing a file in ``protect`` (or any file, without ``overwrite``);
+    returns (kind, names): the writer (see ``video_format``) and, for a folder, the frame files it will write."""
     kind = video_format(path)
+    if fps is not None:
+        check_fps(fps, kind)
     path = files.as_path(path, "video output")
     if kind != "folder":
         return kind, [files.check_output(path, protect, overwrite, "video output")]
@@ -73,30 +121,38 @@ def gif_bytes(frames, fps=10.0):
     pictures = [to_pil(f) for f in _as_frames(frames)]
     buf = io.BytesIO()
     pictures[0].save(buf, format="GIF", save_all=True, append_images=pictures[1:], loop=0,
-                     duration=max(20, round(1000 / fps)), disposal=1)
+                     duration=min(GIF_MAX_MS, max(GIF_MIN_MS, round(1000 / fps))), disposal=1)
     return buf.getvalue()
 
 
+@memory_errors("writing the clip", "write fewer or smaller frames")
 def write_clip(frames, path, fps=10.0, overwrite=False, protect=()):
     """Write ``frames`` (Tx3xHxW, a list of 1x3xHxW, a ``Clip`` or ``VideoResult``) to ``path``:
     an MP4 / MOV / AVI video, an animated GIF, or a folder of PNG files ``frame_0001.png`` ...
 
-    Never replaces a file in ``protect`` (the inputs); an existing output only with ``overwrite``.
-    The file is written under a temporary name and moved into place when complete.
+    Never replaces a file in ``protect`` (the inputs), nor the file a ``Clip`` was read from or a
+    ``VideoResult``'s inputs; an existing output only with ``overwrite``. Every frame and ``fps`` are
+    checked before anything is written (``check_fps``; NaN frames are refused). The file is written
+    under a temporary name and moved into place when complete; a folder of frames is written as a
+    whole, with Ctrl-C held until the last frame is in place.
     """
-    fps = check_number(fps, "fps", above=0, maximum=1000)
+    protect = tuple(p for p in (*protect, getattr(frames, "source", None), *getattr(frames, "inputs", ())) if p)
+    kind = video_format(path)
+    fps = check_fps(fps, kind)
     frames = _as_frames(frames)
     kind, names = check_clip_output(path, len(frames), protect, overwrite)
     path = files.as_path(path, "video output")
     if kind == "folder":
         from ..images import save_image
 
-        try:
-            path.mkdir(exist_ok=True)
-        except OSError as err:
-            raise NSTError(f"cannot create folder {str(path)[:80]!r} ({err.strerror}): choose another name") from None
-        for name, frame in zip(names, frames):
-            save_image(frame, name, overwrite=overwrite, protect=protect)
+        with files.signals_held():  # every frame, or (on an error) the frames written so far and a message
+            try:
+                path.mkdir(exist_ok=True)
+            except OSError as err:
+                raise NSTError(f"cannot create folder {str(path)[:80]!r} ({err.strerror}): choose another "
+                               f"name") from None
+            for name, frame in zip(names, frames):
+                save_image(frame, name, overwrite=overwrite, protect=protect)
         return path
     path = files.check_output(path, protect, overwrite, "video output")
     if kind == ".gif":

@@ -14,12 +14,15 @@ from tqdm.auto import tqdm
 
 from ..checks import check_choice, check_number, check_weight
 from ..config import _opt, make_config
-from ..errors import NSTError
+from ..devices import resolve_device
+from ..errors import NSTError, memory_errors
+from ..memory import check_bytes, check_memory, estimate_bytes
 from ..objective import TemporalTerm, build_objective, content_terms
 from ..optimize import initial_image, optimize_image
 from ..prepare import start_run
 from ..transfer import input_files
-from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, Clip, _check_frames, read_clip
+from ..weights import weights_file
+from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, READ_BYTES_PER_PIXEL, Clip, _check_frames, clip_shape, read_clip
 from .motion import FLOW_METHODS, clip_flows, warp, warping_error
 from .output import write_clip
 
@@ -85,6 +88,29 @@ def make_video_config(video=None, **overrides):
     return replace(video, **overrides) if overrides else video
 
 
+#: Bytes per pixel of each frame while a clip is painted, besides reading it: the flows both ways and the
+#: occlusion masks, the painted frames and the result's stacked copy.
+PAINT_BYTES_PER_PIXEL = 2 * 2 * 4 + 4 + 12 + 12
+
+
+def check_clip_memory(clip, size, max_frames, config, device, styles=1):
+    """Before any frame is read: an ``NSTError`` if reading and painting ``clip`` at ``size`` (its frames'
+    shape from their headers, ``clip_shape``) would need more memory than is free. Returns the estimate."""
+    shape = clip_shape(clip, size, max_frames)
+    if shape is None:
+        return 0
+    count, h, w = shape
+    device = resolve_device(device)
+    frames = count * h * w * (READ_BYTES_PER_PIXEL + PAINT_BYTES_PER_PIXEL)
+    run = estimate_bytes(h, w, config.content_layers + config.style_layers, styles, min(100, config.steps))
+    what = f"painting {count} frames of {w}x{h} px"
+    advice = "give a smaller size (--size) or fewer frames (--max-frames)"
+    if device.type == "cpu":
+        return check_bytes(frames + run, device, what, advice)
+    check_memory(h, w, config.content_layers + config.style_layers, device, styles, min(100, config.steps))
+    return check_bytes(frames, torch.device("cpu"), what, advice)
+
+
 @dataclass
 class VideoResult:
     """A painted clip. frames: Tx3xHxW in [0, 1]; per frame: ``steps`` (evaluations), ``seconds``,
@@ -120,6 +146,7 @@ class VideoResult:
         return write_clip(self.frames, path, self.fps, overwrite=overwrite, protect=self.inputs)
 
 
+@memory_errors("painting the clip", "give a smaller size (--size) or fewer frames (--max-frames)")
 def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, model=None, weights=None,
                   device="auto", callback=None, should_stop=None, progress=True, **overrides):
     """Paint every frame of ``clip`` in the style of ``styles``; returns a ``VideoResult``.
@@ -145,7 +172,11 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, 
     if config.preserve_color == "luminance":
         raise NSTError("preserve_color='luminance' is not available for clips: use 'histogram'")
     setup = start_run(styles, config, model=model, device=device)  # arguments: nothing is read yet
+    from ..images import probe_images
+
+    probe_images(setup.sources, "style image")  # every painting read to its end before the clip is read
     size = setup.load_size(clip.frames if isinstance(clip, Clip) else clip)  # a made clip keeps its size
+    check_clip_memory(clip, size, video.max_frames, config, setup.device, len(setup.sources))
     clip = read_clip(clip, size=size, max_frames=video.max_frames)
     setup.load_images(clip.frame(0), None, label="a frame")
     setup.check_memory()
@@ -166,7 +197,8 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, 
                          config=dict(config.to_dict(), method=method, temporal_weight=video.temporal_weight,
                                      flow=video.flow, tol=tol, device=str(dev), weights=model.source, frames=len(clip),
                                      frame_size=list(first.shape[-2:])),
-                         inputs=input_files([clip.source, *setup.sources]))
+                         inputs=(*input_files([clip.source, *setup.sources]),
+                                 *filter(None, [weights_file(model.source)])))
     painted, previous = [], None
     bar = tqdm(total=len(clip), desc=f"video ({method})", unit="frame", disable=not progress)
     try:
