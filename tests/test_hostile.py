@@ -2,6 +2,8 @@
 and nothing lost. CLI cases run ``main`` in-process (and a few in a subprocess); API cases expect ``NSTError``."""
 
 import hashlib
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,14 +100,18 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(tmp_path
 
 
 def _signal_a_long_run(tiny_images, out, signum):
-    """Start a practically endless run in a subprocess, send it ``signum`` after 8 s; (exit code, stderr)."""
+    """Start a practically endless run in a subprocess, send it ``signum`` once its progress bar shows that the
+    optimisation runs (however long a loaded machine takes to get there); (exit code, stderr)."""
     proc = subprocess.Popen([sys.executable, "-m", "nst_helpers", str(tiny_images["content"]),
                              str(tiny_images["style0"]), "-o", str(out), "--weights", "random", "--size", "32",
-                             "--steps", "100000", "--quiet"], stderr=subprocess.PIPE, text=True)
-    time.sleep(8)
+                             "--steps", "100000"], stderr=subprocess.PIPE)
+    seen, deadline = bytearray(), time.time() + 300
+    while not re.search(rb"style transfer:[^|]*\|[^|]*\| *[1-9]", bytes(seen)) and proc.poll() is None \
+            and time.time() < deadline:
+        seen += os.read(proc.stderr.fileno(), 4096)
     proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    return proc.returncode, err
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, (bytes(seen) + err).decode(errors="replace")
 
 
 @pytest.mark.slow

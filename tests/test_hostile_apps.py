@@ -489,7 +489,8 @@ def _run_and_interrupt_twice(args, bar, at_least, gap, timeout=600):
     deadline = time.time() + timeout
 
     def counted():
-        return max((int(n) for n in re.findall(re.escape(bar) + rb":[^|]*\|[^|]*\| *(\d+)/\d+", bytes(seen))), default=0)
+        counts = re.findall(re.escape(bar) + rb":[^|]*\|[^|]*\| *(\d+)/\d+", bytes(seen))
+        return max((int(n) for n in counts), default=0)
 
     while counted() < at_least and proc.poll() is None and time.time() < deadline:
         seen += os.read(proc.stderr.fileno(), 4096)
