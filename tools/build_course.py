@@ -1,17 +1,21 @@
 """Builds the executed course for a lecture and for reading, offline:
 
-* ``python tools/build_course.py slides`` (``make slides``): one reveal.js deck per notebook in
-  ``build/slides/``, with reveal.js, require.js, jQuery, MathJax 2 and the widget renderer (for the
-  progress bars in the outputs) from pinned npm packages copied beside the decks, so they open from disk
-  without a network (a lecture hall's Wi-Fi is no dependency).
+* ``python tools/build_course.py slides`` (``make slides``): one lecture deck per notebook in ``build/slides/``
+  (``course_slides.py``: reveal.js at 1280x720, a slide per heading, setup cells left out, speaker notes and
+  fragments, the laboratory as a recorded run), with reveal.js, require.js, jQuery and MathJax 2 from pinned
+  npm packages copied beside the decks, so they open from disk without a network (a lecture hall's Wi-Fi is
+  no dependency); ``index.html`` lists them.
 * ``python tools/build_course.py book`` (``make book``): the course as a static website (Jupyter Book 1,
-  Sphinx) in ``build/book/_build/html/``, with the same local MathJax.
+  Sphinx) in ``build/book/_build/html/``, with a local MathJax 3 and the widget renderer.
+* ``python tools/build_course.py both`` (``make course``): both.
 
-Both first execute the notebooks (nbclient) into ``build/executed/``: at their defaults, or in fast mode
-with ``NST_FAST=1`` (how CI builds them). ``--notebooks 03 05`` picks notebooks by number; ``--reuse``
-keeps notebooks already executed there. The assets are fetched once into ``.cache/course-assets``
-(``npm install`` of pinned versions; the npm registry is the only network access, and only on the
-first build).
+All first execute the notebooks (nbclient) into ``build/executed/``: at their defaults, or in fast mode with
+``NST_FAST=1`` (how CI builds them). An executed notebook is reused while its stamp holds (the notebook, the
+package's code, the mode, the weights: ``build_stamp``), so slides and book share one execution;
+``--fresh`` executes again, ``--reuse`` keeps whatever is there. ``--notebooks 03 05`` picks notebooks by
+number. The kernel runs ``course_kernel.py`` first (figure text legible on a projector). The assets are
+fetched once into ``.cache/course-assets`` (``npm install`` of pinned versions; the npm registry is the only
+network access, and only on the first build).
 """
 
 import argparse
@@ -62,10 +66,13 @@ def notebooks(selected=()):
 
 
 def build_stamp(name):
-    """What an executed notebook was made from: its source, the mode, the weights and the kernel's additions.
-    An executed notebook whose stamp matches is reused (``make slides`` then ``make book`` execute once)."""
+    """What an executed notebook was made from: its source, the package's code, the mode, the weights and the
+    kernel's additions. An executed notebook whose stamp matches is reused (``make slides`` then ``make book``
+    execute once)."""
     digest = hashlib.sha256((ROOT / "notebooks" / name).read_bytes())
     digest.update((TOOLS / "course_kernel.py").read_bytes())
+    for source in sorted((ROOT / "nst_helpers").rglob("*.py")):
+        digest.update(source.read_bytes())
     return {"source": digest.hexdigest()[:16], "fast": bool(course_fast()),
             "weights": os.environ.get("NST_VGG19_WEIGHTS", "")}
 
@@ -208,7 +215,10 @@ sphinx:
     # would load every script in it)
     html_extra_path: [local]
     mathjax_path: ../mathjax3/tex-chtml.js
+    html_context:
+      default_mode: light
     nb_ipywidgets_js:
+      ../widgets/mathjax2-shim.js: {{}}
       ../widgets/require.js: {{}}
       ../@jupyter-widgets/html-manager/dist/embed-amd.js: {{}}
 """
@@ -229,6 +239,11 @@ def build_book(executed, out_dir):
                     ignore=shutil.ignore_patterns("*.map", "*.eot", "*.svg"))
     (local / "widgets").mkdir()
     shutil.copy(modules / "requirejs" / "require.js", local / "widgets" / "require.js")
+    shutil.copy(TOOLS / "book_mathjax2_shim.js", local / "widgets" / "mathjax2-shim.js")  # the widgets call MathJax 2
+    for font in (modules / "@jupyter-widgets" / "html-manager" / "dist").glob("*.woff*"):
+        shutil.copy(font, local / "@jupyter-widgets" / font.name)  # where the renderer asks for its icon fonts
+    for font in (modules / "@jupyter-widgets" / "html-manager" / "dist").glob("*.ttf"):
+        shutil.copy(font, local / "@jupyter-widgets" / font.name)
 
     chapters = "\n".join(f"  - file: {p.stem}" for p in executed)
     intro = ["# Neural style transfer, a course", "",
@@ -246,7 +261,26 @@ def build_book(executed, out_dir):
     done = subprocess.run([jb, "build", str(out_dir), "--all", "--quiet"], capture_output=True, text=True)
     if done.returncode != 0:
         raise BuildError("jupyter-book build failed:\n" + done.stdout[-3000:] + done.stderr[-3000:])
+    dedupe_inline_scripts(out_dir / "_build" / "html")
     return out_dir / "_build" / "html"
+
+
+def dedupe_inline_scripts(html_dir):
+    """sphinx-thebe (0.3.1, under Sphinx 7) writes its inline configuration twice into every page, and the
+    second ``const THEBE_JS_URL`` is a script error: keep the first copy of each inline script in a head."""
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        head, sep, rest = text.partition("</head>")
+        seen, kept = set(), []
+        for line in head.split("\n"):
+            key = line.strip()
+            if key.startswith("<script>") and key.endswith("</script>"):
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(line)
+        if len(kept) != head.count("\n") + 1:
+            page.write_text("\n".join(kept) + sep + rest, encoding="utf-8")
 
 
 def main(argv=None):

@@ -118,7 +118,8 @@ def _nst_record_lab():
     start = time.perf_counter()
     plan = [("the lab's weights", {}), ("β × 100", {"style_weight": beta * 100})]
     if len(lab.styles) > 1:
-        plan.append((f"mix towards {lab.names[1]}", {"blend": [0.2] + [0.8 / (len(lab.styles) - 1)] * (len(lab.styles) - 1)}))
+        rest = len(lab.styles) - 1
+        plan.append((f"mix towards {lab.names[1]}", {"blend": [0.2] + [0.8 / rest] * rest}))
     for label, weights in plan:
         if weights:
             session.set_weights(**weights)

@@ -30,7 +30,6 @@ import base64
 import copy
 import html
 import io
-import json
 import math
 import re
 import struct
@@ -234,7 +233,7 @@ def output_font(outs):
     lines += [ln for o in outs if o.output_type == "execute_result" and set(o.get("data", {})) == {"text/plain"}
               for ln in o.data["text/plain"].split("\n")]
     longest = max((len(ln.rstrip()) for ln in lines), default=1)
-    return int(max(16, min(OUT_PX, (CONTENT_W - 24) / (max(longest, 1) * MONO_EM))))
+    return int(max(16, min(OUT_PX, (CONTENT_W - 40) / (max(longest, 1) * MONO_EM))))
 
 
 def html_height(text):
@@ -261,7 +260,7 @@ def html_height(text):
 def output_height(out, px=OUT_PX):
     if out.output_type == "stream":
         lines = out.text.rstrip("\n").split("\n")
-        per_line = int((CONTENT_W - 24) / (px * MONO_EM))
+        per_line = int((CONTENT_W - 40) / (px * MONO_EM))
         return sum(max(1, math.ceil(len(ln) / per_line)) for ln in lines) * px * OUT_LINE + 20
     data = out.get("data", {})
     if "image/png" in data:
@@ -271,7 +270,8 @@ def output_height(out, px=OUT_PX):
         if "nst-tqdm" in text:
             return 48 * text.count("nst-tqdm'>")
         if "nst-lab-recording" in text:
-            return BUDGET
+            m = re.search(r"data-nst-height='(\d+)'", text)
+            return int(m.group(1)) if m else BUDGET
         return html_height(text)
     if "text/plain" in data:
         lines = data["text/plain"].split("\n")
@@ -343,12 +343,12 @@ def code_font(source):
     """The code's font size (px): the largest up to CODE_PX_MAX at which its longest line fits the slide, not
     below CODE_PX_MIN (longer lines wrap)."""
     longest = max((len(ln.rstrip()) for ln in source.split("\n")), default=1)
-    px = (CONTENT_W - 32) / (max(longest, 1) * MONO_EM)
+    px = (CONTENT_W - 40) / (max(longest, 1) * MONO_EM)
     return int(max(CODE_PX_MIN, min(CODE_PX_MAX, px)))
 
 
 def code_height(source, px):
-    per_line = int((CONTENT_W - 32) / (px * MONO_EM))
+    per_line = int((CONTENT_W - 40) / (px * MONO_EM))
     lines = sum(max(1, math.ceil(len(ln.rstrip()) / per_line)) for ln in source.split("\n"))
     return lines * px * CODE_LINE + 30
 
@@ -370,6 +370,7 @@ class Deck:
     def __init__(self):
         self.cells = []
         self.height = None  # the current slide's content so far; None before the first slide
+        self.placed = 0
         self.title = ""
         self.slides = 0
         self.fragments = 0
@@ -385,6 +386,7 @@ class Deck:
         self.slides += 1
         self.title = title
         self.height = height
+        self.placed = 0  # cells placed under the slide's title
         self._add(nbformat.v4.new_markdown_cell(heading or ""), kind)
 
     def continuation(self):
@@ -406,6 +408,7 @@ class Deck:
         self._add(cell, "fragment" if fragment else "-")
         self.fragments += bool(fragment)
         self.height += height + CELL_GAP
+        self.placed += 1
 
     def note(self, text):
         if self.height is None:
@@ -439,25 +442,30 @@ def _details(text):
     return (summary.group(1).strip() if summary else "Details"), "\n".join(ln[cut:] for ln in lines).strip()
 
 
-def _glued(prev, cur):
-    """Whether block ``cur`` belongs with ``prev`` on a slide: a paragraph leading into its equation (not ending
-    a sentence), or an equation and the paragraph that finishes its sentence (starting in lower case)."""
-    (pk, pt), (ck, ct) = prev, cur
-    if pk == "para" and ck == "math":
-        return not pt.rstrip().endswith((".", "!", "?"))
-    if pk == "math" and ck == "para":
-        return ct.lstrip()[:1].islower()
-    return False
+def _sentence_ends(text):
+    return text.rstrip().endswith((".", "!", "?"))
 
 
 def _groups(blocks):
-    """Consecutive plain blocks (para, math, item, code, html) joined where ``_glued`` says so."""
-    groups = []
-    for block in blocks:
-        if groups and _glued(groups[-1][-1], block):
-            groups[-1].append(block)
-        else:
-            groups.append([block])
+    """Consecutive plain blocks (para, math, item, code, html) joined into what belongs on a slide together: a
+    paragraph that leads into a display equation (it does not end a sentence) goes with it, and so does the
+    paragraph that finishes the equation's sentence (it starts in lower case) unless it leads into the next
+    equation. A group holds one display equation at most (each can then be a step of a derivation)."""
+    groups, i = [], 0
+    while i < len(blocks):
+        group = [blocks[i]]
+        kind, text = blocks[i]
+        i += 1
+        if kind == "para" and not _sentence_ends(text) and i < len(blocks) and blocks[i][0] == "math":
+            group.append(blocks[i])
+            i += 1
+            kind = "math"
+        if kind == "math" and i < len(blocks) and blocks[i][0] == "para" and blocks[i][1].lstrip()[:1].islower():
+            leads_on = not _sentence_ends(blocks[i][1]) and i + 1 < len(blocks) and blocks[i + 1][0] == "math"
+            if not leads_on:
+                group.append(blocks[i])
+                i += 1
+        groups.append(group)
     return groups
 
 
@@ -482,6 +490,14 @@ def add_markdown(deck, cell, title_slide=False, colab=None):
         groups = _groups(pending)
         derivation = sum(kind == "math" for kind, _ in pending) >= 2
         seen_math = False
+        split = []
+        for group in groups:  # a group too tall for a slide that holds only its title: its blocks one by one
+            height = sum(block_height(k, t) for k, t in group)
+            if len(group) > 1 and deck.height is not None and not deck.placed and not deck.fits(height):
+                split += [[block] for block in group]
+            else:
+                split.append(group)
+        groups = split
         for group in groups:
             text = "\n\n".join(t for _, t in group)
             text, notes = _notes_in(text)
@@ -590,7 +606,8 @@ def add_code(deck, cell, models, recording, skipped):
             size_image(thing, CONTENT_W, left - 24)
             h = output_height(thing, out_px) + 6
         title_only = len(groups) == 1 and not groups[0] and deck.height is not None and deck.height <= 100
-        if (heights[-1] + h + CELL_GAP > room and not title_only) or (kind == "input" and any(k == "input" for k, _ in groups[-1])):
+        second_piece = kind == "input" and any(k == "input" for k, _ in groups[-1])
+        if (heights[-1] + h + CELL_GAP > room and not title_only) or second_piece:
             if groups[-1]:
                 groups.append([])
                 heights.append(0)
@@ -618,11 +635,12 @@ def recording_html(rec, name, colab, fast):
         return (f"<div class='nst-lab-recording'><p class='nst-live'>The laboratory runs live in Jupyter or on "
                 f"<a href='{colab}'>Colab</a> ({html.escape(why)}: no recorded run here).</p></div>")
     gif, (w, h) = lab_gif(rec)
-    box_w, box_h = fit_box((w, h), 520, 400)
+    box_w, box_h = fit_box((w, h), 480, 330)
+    height = 110 + max(box_h, 320) + 56  # the text above, the row, its captions
     parts = "; ".join(f"steps {p['from']}–{p['to']}: {html.escape(p['label'])}" for p in rec["parts"])
     size = "×".join(str(s) for s in reversed(rec.get("size") or []))
     mode = "fast mode, random weights" if fast else "the notebook's defaults"
-    return f"""<div class='nst-lab-recording'>
+    return f"""<div class='nst-lab-recording' data-nst-height='{height}'>
 <p class='nst-live'><b>Live</b> in Jupyter (<code>{html.escape(name)}</code>, Run All, then the sliders) or on
 <a href='{colab}'>Colab</a>. Here: a run recorded while this deck was built, with the laboratory's own images,
 model and steps ({size} px, {mode}, {rec['seconds']:.1f} s).</p>
@@ -720,9 +738,11 @@ def write_deck(ex, executed_path, out_dir, colab):
 def index_html(entries, fast, built):
     cards = []
     for i, e in enumerate(entries, 1):
+        meta = f"{e['slides']} slides" + (f" · {e['fragments']} steps" if e["fragments"] else "") + (
+            f" · {e['notes']} speaker notes" if e["notes"] else "")
         cards.append(f"""<li><a class='deck' href='{e['file']}'><span class='num'>{i}</span>
 <span class='title'>{html.escape(e['title'])}</span>
-<span class='meta'>{e['slides']} slides{f" · {e['fragments']} steps" if e['fragments'] else ''}{f" · {e['notes']} notes" if e['notes'] else ''}</span></a>
+<span class='meta'>{meta}</span></a>
 <a class='pdf' href='{e['file']}?print-pdf' title='print to PDF from the browser'>print / PDF</a></li>""")
     banner = f"<p class='fast'>{html.escape(FAST_BANNER)}.</p>" if fast else ""
     return f"""<!doctype html>

@@ -61,6 +61,11 @@ _STATE_COLOURS = {"idle": "#555", "running": "#1565c0", "finished": "#2e7d32", "
                   "sweeping": "#6a1b9a", "error": "#b00020", "closed": "#555"}
 
 
+#: A transparent 1x1 PNG.
+_BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                           "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c80000000049454e44ae426082")
+
+
 def fmt(x):
     """The laboratory's one number format: 3 significant digits, powers of ten written short (1e5, 3.2e-4)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -232,7 +237,9 @@ class Lab:
         self.progress = W.IntProgress(value=0, min=0, max=max(1, steps), layout=W.Layout(width="100%"))
         self.progress_info = W.HTML()
         self.losses = W.HTML()
-        self.plot = W.Image(format="png", layout=W.Layout(display="none", max_width="100%", height="auto"))
+        # hidden until there is a plot; a blank pixel meanwhile, so that a saved page holds no empty (broken) image
+        self.plot = W.Image(value=_BLANK_PNG, format="png",
+                            layout=W.Layout(display="none", max_width="100%", height="auto"))
 
     def _build_sweep_panel(self):
         """The sweep panel: its plan, its button, a slider to scrub its pictures, and their strip."""
