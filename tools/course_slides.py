@@ -405,6 +405,8 @@ class Deck:
             self.new_slide("slide")
         elif not force and not self.fits(height) and self.height > 60:
             self.continuation()
+        if not self.placed:
+            fragment = False  # the first thing under a title shows with it
         self._add(cell, "fragment" if fragment else "-")
         self.fragments += bool(fragment)
         self.height += height + CELL_GAP

@@ -49,7 +49,7 @@ MEASURE = """() => {
         covered.push(name + ' covers ' + e.tagName + ' ' + (e.textContent || '').slice(0, 40));
     }
   }
-  const para = box.querySelector('.jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li');
+  const para = box.querySelector('.jp-RenderedHTMLCommon p:not([class]), .jp-RenderedHTMLCommon li');  // the prose
   const bodyPx = para ? parseFloat(getComputedStyle(para).fontSize) * scale : null;
   const heading = box.querySelector('h1, h2, h3, .nst-continued');
   return {
