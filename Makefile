@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: lint demo publish test test-ipywidgets7 benchmark notebooks-strip notebooks slides book
+.PHONY: lint demo publish test test-ipywidgets7 benchmark notebooks-strip notebooks slides book course
 
 # --no-cache-dir: PyTorch's CUDA build is about 4 GB of wheels; pip's cache would keep a second copy on disk.
 $(VENV)/.installed: pyproject.toml
@@ -53,14 +53,19 @@ notebooks: $(VENV)/.installed
 # The same: make notebooks writes every .ipynb without outputs and execution counts.
 notebooks-strip: notebooks
 
-# The executed course as offline reveal.js decks (build/slides/index.html) and as a static website
-# (build/book/_build/html/index.html). At the notebooks' defaults; NST_FAST=1 builds them in fast mode
-# (as CI does, in tests/browser/test_course_build.py). npm fetches reveal.js and MathJax once.
+# The executed course as offline lecture decks (build/slides/index.html) and as a static website
+# (build/book/_build/html/index.html); make course builds both. The notebooks are executed once, into
+# build/executed/, and reused by the next build while their sources, the package and the mode are unchanged
+# (tools/build_course.py --fresh executes them again). At the notebooks' defaults; NST_FAST=1 builds them in
+# fast mode (as CI does, in tests/browser/test_course_build.py). npm fetches reveal.js and MathJax once.
 slides: $(VENV)/.installed
 	$(PY) tools/build_course.py slides
 
 book: $(VENV)/.installed
 	$(PY) tools/build_course.py book
+
+course: $(VENV)/.installed
+	$(PY) tools/build_course.py both
 
 # Lint and format check of the package, tests, tools, benchmarks and notebooks (ruff, configured in pyproject.toml).
 lint: $(VENV)/.installed

@@ -103,3 +103,9 @@ def png_bytes(image, scale=1):
     buf = io.BytesIO()
     pil.save(buf, format="PNG")
     return buf.getvalue()
+
+
+#: A transparent 1x1 PNG: what the hidden loss plot holds until there is a plot, so that a saved page holds no
+#: empty (broken) image.
+BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                          "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c80000000049454e44ae426082")

@@ -18,6 +18,7 @@ from ..files import free_path
 from ..images import as_image_list, load_image, save_image
 from ..transfer import input_files
 from .display import (
+    BLANK_PNG,
     CSS,
     KEYS_JS,
     STATE_COLOURS,
@@ -144,7 +145,9 @@ class Lab:
         self.progress = W.IntProgress(value=0, min=0, max=max(1, steps), layout=W.Layout(width="100%"))
         self.progress_info = W.HTML()
         self.losses = W.HTML()
-        self.plot = W.Image(format="png", layout=W.Layout(display="none", max_width="100%", height="auto"))
+        # hidden until there is a plot; a blank pixel meanwhile, so that a saved page holds no empty (broken) image
+        self.plot = W.Image(value=BLANK_PNG, format="png",
+                            layout=W.Layout(display="none", max_width="100%", height="auto"))
 
     def _build_sweep_panel(self):
         """The sweep panel: its plan, its button, a slider to scrub its pictures, and their strip."""
