@@ -60,12 +60,22 @@ def run_pair(model, content_name, style_name, size):
         best = min(range(k), key=lambda i: totals[i])  # the best picture up to step k (what a run returns)
         picture = pictures[best]
         diff = (picture - full_picture).abs() * 255
-        rows[f"{tol:g}"] = {"steps": k, "seconds": seconds * k / len(totals),
-                            "objective_ratio": judged(picture) / full_objective,
-                            "pixel_mean": float(diff.mean()), "pixel_p99": float(diff.flatten().quantile(0.99)),
-                            "pixel_max": float(diff.max())}
-    return {"content": content_name, "style": style_name, "size": size, "seconds": seconds,
-            "objective": full_objective, "tols": rows}
+        rows[f"{tol:g}"] = {
+            "steps": k,
+            "seconds": seconds * k / len(totals),
+            "objective_ratio": judged(picture) / full_objective,
+            "pixel_mean": float(diff.mean()),
+            "pixel_p99": float(diff.flatten().quantile(0.99)),
+            "pixel_max": float(diff.max()),
+        }
+    return {
+        "content": content_name,
+        "style": style_name,
+        "size": size,
+        "seconds": seconds,
+        "objective": full_objective,
+        "tols": rows,
+    }
 
 
 def check_replay(model, size, tol=0.005):
@@ -88,5 +98,10 @@ def measure(weights, out_dir=None):
         for content_name, style_name in PAIRS:
             runs.append(run_pair(model, content_name, style_name, size))
             print(f"  convergence {content_name}/{style_name} {size} px done", flush=True)
-    return {"weights": str(weights), "steps": STEPS, "window": TOL_WINDOW, "tols": [f"{t:g}" for t in TOLS],
-            "runs": runs}
+    return {
+        "weights": str(weights),
+        "steps": STEPS,
+        "window": TOL_WINDOW,
+        "tols": [f"{t:g}" for t in TOLS],
+        "runs": runs,
+    }

@@ -50,22 +50,31 @@ def measure(weights, out_dir=None):
         for name in RUNS:
             kept, start = [], time.perf_counter()
 
-            def keep(step, image):
+            def keep(step, image, kept=kept, start=start):  # this run's list and clock
                 if step % EVERY == 0:
                     kept.append((time.perf_counter() - start, image.detach().clone()))
 
             if name == "tutorial":
                 run_style_transfer(cnn, content, style, num_steps=STEPS, snapshot=keep)
             else:
-                run = nst.stylize(content, style, model=model, steps=STEPS, progress=False,
-                                  multiscale=name.startswith("coarse"),
-                                  precision="bfloat16" if name.endswith("bfloat16") else "float32",
-                                  callback=lambda step, parts, image: keep(step, image), callback_every=1)
+                run = nst.stylize(
+                    content,
+                    style,
+                    model=model,
+                    steps=STEPS,
+                    progress=False,
+                    multiscale=name.startswith("coarse"),
+                    precision="bfloat16" if name.endswith("bfloat16") else "float32",
+                    callback=lambda step, parts, image: keep(step, image),
+                    callback_every=1,
+                )
                 if name == "single scale":
                     finals[size] = run.image
             curves[name] = _judge(model, content, style, kept)
-            print(f"  curves {size} px {name}: {curves[name][-1][0]:.1f} s, objective {curves[name][-1][1]:.5f}",
-                  flush=True)
+            print(
+                f"  curves {size} px {name}: {curves[name][-1][0]:.1f} s, objective {curves[name][-1][1]:.5f}",
+                flush=True,
+            )
         result["sizes"][str(size)] = curves
         if size // 2 in finals:
             result["bound"][str(size)] = _bound(model, content, style, finals[size // 2], curves)
@@ -84,15 +93,18 @@ def _bound(model, content, style, coarse, curves):
         objective = nst.build_objective(model, content, [style], config)
         kept, start = [], time.perf_counter()
 
-        def keep(step, parts, image):
+        def keep(step, parts, image, kept=kept, start=start):  # this precision's list and clock
             kept.append((time.perf_counter() - start, image.detach().clone()))
 
         nst.optimize_image(objective, start_image, config, progress=False, callback=keep, callback_every=1)
         points = _judge(model, content, style, kept)
         reached = next((i for i, (_, v) in enumerate(points) if v <= level), None)
-        out[precision] = {"steps": None if reached is None else reached + 1,
-                          "seconds": None if reached is None else points[reached][0],
-                          "objective": points[-1][1], "per_step": points[-1][0] / len(points)}
+        out[precision] = {
+            "steps": None if reached is None else reached + 1,
+            "seconds": None if reached is None else points[reached][0],
+            "objective": points[-1][1],
+            "per_step": points[-1][0] / len(points),
+        }
         print(f"  curves bound {precision}: {out[precision]}", flush=True)
     return out
 
@@ -109,8 +121,13 @@ def plot(result, path):
         target = curves["single scale"][-1][1]
         colours = {"tutorial": "C0", "single scale": "C1", "coarse-to-fine": "C2"}
         for name, points in curves.items():
-            ax.plot([p[0] for p in points], [p[1] for p in points], label=name, color=colours[name.split(",")[0]],
-                    ls="--" if name.endswith("bfloat16") else "-")
+            ax.plot(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                label=name,
+                color=colours[name.split(",")[0]],
+                ls="--" if name.endswith("bfloat16") else "-",
+            )
         ax.axhline(1.02 * target, color="grey", ls="--", lw=1, label="single scale, 300 steps, +2 %")
         if size == "512":
             ax.axvline(15, color="grey", ls=":", lw=1, label="15 s")

@@ -27,8 +27,9 @@ STYLE = "starry_night"
 
 def judge_objective(model, photo):
     """The seed objective for ``photo`` against the painting, at ``SIZE``: built once per photo."""
-    return nst.build_objective(model, nst.load_image(photo, size=SIZE), [nst.load_image(STYLE, size=SIZE)],
-                               nst.PRESETS["seed"])
+    return nst.build_objective(
+        model, nst.load_image(photo, size=SIZE), [nst.load_image(STYLE, size=SIZE)], nst.PRESETS["seed"]
+    )
 
 
 def losses(objective, picture):
@@ -59,8 +60,18 @@ def step_seconds(model, precision, steps=20):
         times.append(time.perf_counter())
 
     config = ff.training_config(precision=precision)
-    ff.train_network(STYLE, None, config, "default", model=model, device="cpu", preview=keep, preview_every=1,
-                     progress=False, steps=steps + 3)
+    ff.train_network(
+        STYLE,
+        None,
+        config,
+        "default",
+        model=model,
+        device="cpu",
+        preview=keep,
+        preview_every=1,
+        progress=False,
+        steps=steps + 3,
+    )
     return statistics.median(b - a for a, b in zip(times[3:], times[4:]))
 
 
@@ -68,15 +79,23 @@ def measure(weights, every=200, out_dir=None):
     torch.set_num_threads(min(2, torch.get_num_threads()))
     model = nst.load_vgg19(weights, device="cpu", progress=False)
     photos = ff.bundled_photos(held_out=True)
-    result = {"weights": str(weights), "size": SIZE, "style": STYLE, "defaults": ff.TRAIN_PRESETS["default"].to_dict(),
-              "every": every, "photos": {}}
+    result = {
+        "weights": str(weights),
+        "size": SIZE,
+        "style": STYLE,
+        "defaults": ff.TRAIN_PRESETS["default"].to_dict(),
+        "every": every,
+        "photos": {},
+    }
     pictures = {}
     judges = {photo.stem: judge_objective(model, photo) for photo in photos}
     for photo in photos:
         run = nst.stylize(photo, STYLE, model=model, size=SIZE, progress=False)
         pictures[photo.stem] = [nst.load_image(photo, size=SIZE), run.image]
-        result["photos"][photo.stem] = {"lbfgs": {**losses(judges[photo.stem], run.image), "seconds": run.seconds,
-                                                  "steps": run.evaluations}, "network": {}}
+        result["photos"][photo.stem] = {
+            "lbfgs": {**losses(judges[photo.stem], run.image), "seconds": run.seconds, "steps": run.evaluations},
+            "network": {},
+        }
         print(f"  L-BFGS {photo.stem}: {result['photos'][photo.stem]['lbfgs']}", flush=True)
 
     judged, judging = [], [0.0]
@@ -88,8 +107,10 @@ def measure(weights, every=200, out_dir=None):
         for photo in photos:
             ref = result["photos"][photo.stem]["lbfgs"]
             got = losses(judges[photo.stem], ff.apply_network(network, photo, size=SIZE))
-            row[photo.stem] = {"content_ratio": got["content"] / ref["content"],
-                               "style_ratio": got["style"] / ref["style"]}
+            row[photo.stem] = {
+                "content_ratio": got["content"] / ref["content"],
+                "style_ratio": got["style"] / ref["style"],
+            }
             ok = ok and row[photo.stem]["content_ratio"] <= 2 and row[photo.stem]["style_ratio"] <= 2
         row["meets_target"] = ok
         judging[0] += time.perf_counter() - start
@@ -98,14 +119,16 @@ def measure(weights, every=200, out_dir=None):
         print(f"  step {step}: {row}", flush=True)
 
     t0 = time.perf_counter()
-    trained = ff.train_network(STYLE, None, training="default", model=model, device="cpu", preview=judge,
-                               preview_every=every, progress=False)
+    trained = ff.train_network(
+        STYLE, None, training="default", model=model, device="cpu", preview=judge, preview_every=every, progress=False
+    )
     result["train_seconds"] = trained.seconds - judging[0]
     result["train_steps"] = trained.steps
     result["judged"] = judged
     reached = next((row for row in judged if row["meets_target"]), None)
-    result["target_reached_at"] = None if reached is None else {"step": reached["step"],
-                                                                "train_seconds": reached["train_seconds"]}
+    result["target_reached_at"] = (
+        None if reached is None else {"step": reached["step"], "train_seconds": reached["train_seconds"]}
+    )
     network = trained.network
     for photo in photos:
         start = time.perf_counter()

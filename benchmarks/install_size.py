@@ -29,8 +29,12 @@ def distribution_sizes():
 def groups(sizes):
     cuda = sum(v for k, v in sizes.items() if k.startswith(CUDA_PREFIXES))
     torch = sizes.get("torch", 0) + sizes.get("torchvision", 0)
-    return {"torch + torchvision": torch, "CUDA libraries": cuda, "everything else": sum(sizes.values()) - cuda - torch,
-            "total": sum(sizes.values())}
+    return {
+        "torch + torchvision": torch,
+        "CUDA libraries": cuda,
+        "everything else": sum(sizes.values()) - cuda - torch,
+        "total": sum(sizes.values()),
+    }
 
 
 def main():

@@ -52,14 +52,40 @@ def highres(args):
     out = ROOT / "benchmarks" / "results" / f"multiscale_{args.highres}.jpg"
     report_file = ROOT / "benchmarks" / "results" / f"multiscale_{args.highres}.json"
     start = time.time()
-    proc = subprocess.run([sys.executable, "-m", "nst_helpers", "chelsea", "starry_night", "--size", str(args.highres),
-                           "--multiscale", "--quiet", "--force", "--weights", str(args.weights), "-o", str(out),
-                           "--report", str(report_file)], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst_helpers",
+            "chelsea",
+            "starry_night",
+            "--size",
+            str(args.highres),
+            "--multiscale",
+            "--quiet",
+            "--force",
+            "--weights",
+            str(args.weights),
+            "-o",
+            str(out),
+            "--report",
+            str(report_file),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"high-resolution run failed:\n{proc.stderr[-2000:]}")
     data = json.loads(report_file.read_text())
-    result = {"size": data["size"], "wall_seconds": time.time() - start, "optimize_seconds": data["seconds"],
-              "evaluations": data["evaluations"], "peak_rss_mb": data["peak_memory_mb"], "plan": data["config"]["plan"]}
+    result = {
+        "size": data["size"],
+        "wall_seconds": time.time() - start,
+        "optimize_seconds": data["seconds"],
+        "evaluations": data["evaluations"],
+        "peak_rss_mb": data["peak_memory_mb"],
+        "plan": data["config"]["plan"],
+    }
     print(f"  highres: {result}", flush=True)
     return result
 
@@ -69,10 +95,20 @@ def browser(args):
     Run-to-preview and release-to-preview latency in JupyterLab and in Notebook 7; screenshots kept."""
     shots = ROOT / "benchmarks" / "results" / "lab"
     shots.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "NST_BROWSER_FAST": "0", "NST_VGG19_WEIGHTS": str(args.weights),
-           "NST_SCREENSHOT_DIR": str(shots), "NST_REQUIRE_BROWSER": "1"}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/browser"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "NST_BROWSER_FAST": "0",
+        "NST_VGG19_WEIGHTS": str(args.weights),
+        "NST_SCREENSHOT_DIR": str(shots),
+        "NST_REQUIRE_BROWSER": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/browser"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"the browser measurement failed:\n{proc.stdout[-3000:]}")
     result = {p.name.split("_")[0]: json.loads(p.read_text()) for p in sorted(shots.glob("*_latency.json"))}
@@ -98,8 +134,9 @@ def notebooks(args):
                 continue
             nb = nbformat.read(path, as_version=4)
             start = time.perf_counter()
-            NotebookClient(nb, timeout=900, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            NotebookClient(
+                nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            ).execute()
             result[path.stem] = {"seconds": time.perf_counter() - start, "date": datetime.date.today().isoformat()}
             if args.keep_executed:  # to look at what a student sees
                 Path(args.keep_executed).mkdir(parents=True, exist_ok=True)
@@ -115,8 +152,10 @@ def notebooks(args):
 
 def _measure_in_child(module, args, what):
     """``benchmarks.<module>.measure(weights, out_dir=benchmarks/results)`` in a fresh process, dated."""
-    code = (f"import json, sys; from pathlib import Path; from benchmarks.{module} import measure; "
-            "print(json.dumps(measure(sys.argv[1], out_dir=Path('benchmarks/results'))))")
+    code = (
+        f"import json, sys; from pathlib import Path; from benchmarks.{module} import measure; "
+        "print(json.dumps(measure(sys.argv[1], out_dir=Path('benchmarks/results'))))"
+    )
     proc = subprocess.run([sys.executable, "-c", code, str(args.weights)], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"the {what} measurement failed:\n{proc.stderr[-3000:]}")
@@ -154,8 +193,16 @@ def sound(args):
     return _measure_in_child("sound", args, "sound")
 
 
-MEASURES = {"highres": highres, "browser": browser, "notebooks": notebooks, "feedforward": feedforward,
-            "video": video, "convergence": convergence, "curves": curves, "sound": sound}
+MEASURES = {
+    "highres": highres,
+    "browser": browser,
+    "notebooks": notebooks,
+    "feedforward": feedforward,
+    "video": video,
+    "convergence": convergence,
+    "curves": curves,
+    "sound": sound,
+}
 
 
 def machine():
@@ -167,24 +214,36 @@ def machine():
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads)")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads)"
+    )
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weights", default=os.environ.get("NST_VGG19_WEIGHTS") or (str(STANDIN) if STANDIN.exists() else None))
+    p.add_argument(
+        "--weights", default=os.environ.get("NST_VGG19_WEIGHTS") or (str(STANDIN) if STANDIN.exists() else None)
+    )
     p.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     p.add_argument("--highres", type=int, default=1024, help="long side of the coarse-to-fine run (0: skip)")
-    p.add_argument("--only", choices=["all", *MEASURES], default="all",
-                   help="highres / browser / notebooks / feedforward / video / convergence / curves / sound: measure "
-                        "only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
-                        "real-time network / the three ways to paint a clip / the stopping rule tol / objective "
-                        "against time / style transfer for sound, and update results/latest.json")
-    p.add_argument("--notebooks", nargs="*", default=[],
-                   help="with --only notebooks: the notebooks to time, by number prefix (default: all)")
+    p.add_argument(
+        "--only",
+        choices=["all", *MEASURES],
+        default="all",
+        help="highres / browser / notebooks / feedforward / video / convergence / curves / sound: measure "
+        "only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
+        "real-time network / the three ways to paint a clip / the stopping rule tol / objective "
+        "against time / style transfer for sound, and update results/latest.json",
+    )
+    p.add_argument(
+        "--notebooks",
+        nargs="*",
+        default=[],
+        help="with --only notebooks: the notebooks to time, by number prefix (default: all)",
+    )
     p.add_argument("--keep-executed", metavar="DIR", help="with --only notebooks: save the executed notebooks there")
     p.add_argument("--from-json", help="rewrite the report from a saved results/latest.json without measuring")
     args = p.parse_args(argv)
@@ -203,16 +262,21 @@ def main(argv=None):
         raise SystemExit("no weights: pass --weights PATH or set NST_VGG19_WEIGHTS")
     out_dir = ROOT / "benchmarks" / "results"
     out_dir.mkdir(exist_ok=True)
-    r = {"machine": machine(), "date": datetime.date.today().isoformat(), "weights": Path(args.weights).name,
-         "sizes": {}}
+    r = {
+        "machine": machine(),
+        "date": datetime.date.today().isoformat(),
+        "weights": Path(args.weights).name,
+        "sizes": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         r["load_file"] = child("load", args.weights)
         r["load_cache"] = child("load", "cache", env=features_cache(args.weights, tmp))
     for size in args.sizes:
         row = {"floor": child("floor", args.weights, size=size, repeats=10 if size < 512 else 4)}
         for impl in ["baseline", "nst"] + (["multiscale"] if size >= 512 else []):
-            row[impl] = child("transfer", args.weights, impl=impl, size=size, steps=args.steps,
-                              save=out_dir / f"{impl}_{size}.png")
+            row[impl] = child(
+                "transfer", args.weights, impl=impl, size=size, steps=args.steps, save=out_dir / f"{impl}_{size}.png"
+            )
         r["sizes"][size] = row
     r["latency"] = child("latency", args.weights, size=128, repeats=10)
     if args.highres:
@@ -232,13 +296,15 @@ def main(argv=None):
 def report(r, args):
     s = r["sizes"]
     lines = [
-        "# Performance: nst_helpers against the PyTorch tutorial's algorithm", "",
+        "# Performance: nst_helpers against the PyTorch tutorial's algorithm",
+        "",
         f"Measured on {r['date']} on {r['machine']}, with `{r['weights']}`, by `python -m benchmarks.run` "
         f"(`make benchmark`). Square images (the seed's), {args.steps} steps, seed configuration; each figure "
         "from its own process. *objective*: the seed's objective of the saved 8-bit picture, computed the "
         "same way for both (lower is better). *wall*: the whole process (start, imports, model load, run). "
         "With a stand-in network the timings are those of VGG19 (same layers and shapes), but the objective "
-        "values are only comparable within this table.", "",
+        "values are only comparable within this table.",
+        "",
         "| size | implementation | wall s | load s | optimise s | steps | s / step | objective | peak MB |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -247,26 +313,42 @@ def report(r, args):
             if impl not in row:
                 continue
             x = row[impl]
-            name = {"baseline": "tutorial (baseline)", "nst": "nst_helpers", "multiscale": "nst_helpers --multiscale"}[impl]
-            lines.append(f"| {size} | {name} | {x['wall_seconds']:.1f} | {x['load_seconds']:.2f} | "
-                         f"{x['optimize_seconds']:.1f} | {x['evaluations']} | {x['seconds_per_evaluation']:.4f} | "
-                         f"{x['objective']:.5f} | {x['peak_rss_mb']:.0f} |")
-    lines += ["", "Floors, per step: the bare VGG19 truncated after conv_5, forward and backward (channels-last, as the "
-              "package runs it on a CPU, and NCHW), and the same plus the seed's five Gram matrices.", "",
-              "The Gram matrices are computed with the one-product backward (`gram_matrix(fast=True)`, what the "
-              "objective uses) and, for comparison, with autograd's two products (`fast=False`).", "",
-              "| size | bare network s | bare network NCHW s | network + Gram matrices s | same, plain Gram s |",
-              "| --- | ---: | ---: | ---: | ---: |"]
+            name = {"baseline": "tutorial (baseline)", "nst": "nst_helpers", "multiscale": "nst_helpers --multiscale"}[
+                impl
+            ]
+            lines.append(
+                f"| {size} | {name} | {x['wall_seconds']:.1f} | {x['load_seconds']:.2f} | "
+                f"{x['optimize_seconds']:.1f} | {x['evaluations']} | {x['seconds_per_evaluation']:.4f} | "
+                f"{x['objective']:.5f} | {x['peak_rss_mb']:.0f} |"
+            )
+    lines += [
+        "",
+        "Floors, per step: the bare VGG19 truncated after conv_5, forward and backward (channels-last, as the "
+        "package runs it on a CPU, and NCHW), and the same plus the seed's five Gram matrices.",
+        "",
+        "The Gram matrices are computed with the one-product backward (`gram_matrix(fast=True)`, what the "
+        "objective uses) and, for comparison, with autograd's two products (`fast=False`).",
+        "",
+        "| size | bare network s | bare network NCHW s | network + Gram matrices s | same, plain Gram s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for size, row in s.items():
         f = row["floor"]
         plain = f.get("with_plain_grams_seconds")
-        lines.append(f"| {size} | {f['forward_backward_seconds']:.4f} | {f['nchw_seconds']:.4f} | "
-                     f"{f['with_grams_seconds']:.4f} | {'-' if plain is None else format(plain, '.4f')} |")
-    lines += ["", "## Targets", "",
-              "Where the time goes at 128 px (torch profiler, one `stylize` run): the convolutions about half, "
-              "the Gram matrices' products about a quarter, ReLU backward and pooling most of the rest, the "
-              "L-BFGS bookkeeping a few percent. The Gram matrices are part of the objective, so the network "
-              "plus the Gram matrices is the floor this objective can reach.", ""]
+        lines.append(
+            f"| {size} | {f['forward_backward_seconds']:.4f} | {f['nchw_seconds']:.4f} | "
+            f"{f['with_grams_seconds']:.4f} | {'-' if plain is None else format(plain, '.4f')} |"
+        )
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "Where the time goes at 128 px (torch profiler, one `stylize` run): the convolutions about half, "
+        "the Gram matrices' products about a quarter, ReLU backward and pooling most of the rest, the "
+        "L-BFGS bookkeeping a few percent. The Gram matrices are part of the objective, so the network "
+        "plus the Gram matrices is the floor this objective can reach.",
+        "",
+    ]
 
     def check(ok):
         return "met" if ok else "**not met**"
@@ -274,31 +356,42 @@ def report(r, args):
     if 128 in s:
         b, n = s[128]["baseline"], s[128]["nst"]
         ratio = n["wall_seconds"] / b["wall_seconds"]
-        lines.append(f"1. 128 px, {args.steps} steps: wall time {ratio:.2f}x the baseline's (target <= 0.75), objective "
-                     f"{n['objective']:.5f} against {b['objective']:.5f} (target: same or better): "
-                     f"{check(ratio <= 0.75 and n['objective'] <= b['objective'] * 1.001)}.")
-    ratios = {z: s[z]["nst"]["seconds_per_evaluation"] / s[z]["floor"]["forward_backward_seconds"]
-              for z in (128, 256) if z in s}
+        lines.append(
+            f"1. 128 px, {args.steps} steps: wall time {ratio:.2f}x the baseline's (target <= 0.75), objective "
+            f"{n['objective']:.5f} against {b['objective']:.5f} (target: same or better): "
+            f"{check(ratio <= 0.75 and n['objective'] <= b['objective'] * 1.001)}."
+        )
+    ratios = {
+        z: s[z]["nst"]["seconds_per_evaluation"] / s[z]["floor"]["forward_backward_seconds"]
+        for z in (128, 256)
+        if z in s
+    }
     if ratios:
         gram_ratios = {z: s[z]["nst"]["seconds_per_evaluation"] / s[z]["floor"]["with_grams_seconds"] for z in ratios}
-        lines.append(f"2. Seconds per step against the bare network's forward+backward: "
-                     f"{', '.join(f'{q:.2f}x at {z} px' for z, q in ratios.items())} (target <= 1.2): "
-                     f"{check(all(q <= 1.2 for q in ratios.values()))}. Against the network plus the Gram "
-                     f"matrices the objective needs: {', '.join(f'{q:.2f}x at {z} px' for z, q in gram_ratios.items())}.")
+        lines.append(
+            f"2. Seconds per step against the bare network's forward+backward: "
+            f"{', '.join(f'{q:.2f}x at {z} px' for z, q in ratios.items())} (target <= 1.2): "
+            f"{check(all(q <= 1.2 for q in ratios.values()))}. Against the network plus the Gram "
+            f"matrices the objective needs: {', '.join(f'{q:.2f}x at {z} px' for z, q in gram_ratios.items())}."
+        )
     if 512 in s:
         b, m = s[512]["baseline"], s[512]["multiscale"]
         ratio = m["wall_seconds"] / b["wall_seconds"]
-        lines.append(f"3. 512 px by coarse-to-fine: {ratio:.2f}x the baseline's wall time (target <= 0.33), objective "
-                     f"{m['objective']:.5f} against {b['objective']:.5f} (target: no worse): "
-                     f"{check(ratio <= 1 / 3 and m['objective'] <= b['objective'] * 1.001)}.")
+        lines.append(
+            f"3. 512 px by coarse-to-fine: {ratio:.2f}x the baseline's wall time (target <= 0.33), objective "
+            f"{m['objective']:.5f} against {b['objective']:.5f} (target: no worse): "
+            f"{check(ratio <= 1 / 3 and m['objective'] <= b['objective'] * 1.001)}."
+        )
         n = s[512]["nst"]
         if b["objective"] > 10 * n["objective"]:
-            lines.append(f"   The baseline diverged at 512 px (its picture, `results/baseline_512.png`, is noise): "
-                         f"clamping the image inside the L-BFGS closure, the tutorial's known failure. Against "
-                         f"nst_helpers' own single-scale 512 px run, coarse-to-fine took "
-                         f"{m['wall_seconds'] / n['wall_seconds']:.2f}x the time for an objective "
-                         f"{m['objective'] / n['objective'] - 1:+.1%} from it ({m['objective']:.5f} against "
-                         f"{n['objective']:.5f}).")
+            lines.append(
+                f"   The baseline diverged at 512 px (its picture, `results/baseline_512.png`, is noise): "
+                f"clamping the image inside the L-BFGS closure, the tutorial's known failure. Against "
+                f"nst_helpers' own single-scale 512 px run, coarse-to-fine took "
+                f"{m['wall_seconds'] / n['wall_seconds']:.2f}x the time for an objective "
+                f"{m['objective'] / n['objective'] - 1:+.1%} from it ({m['objective']:.5f} against "
+                f"{n['objective']:.5f})."
+            )
     lc = r["load_cache"]["load_seconds"]
     mem = ""
     ok4 = lc <= 1.0
@@ -306,33 +399,52 @@ def report(r, args):
         nb, bb = s[512]["nst"]["peak_rss_mb"], s[512]["baseline"]["peak_rss_mb"]
         mem = f"; peak memory at 512 px {nb:.0f} MB against the baseline's {bb:.0f} MB (target: no higher)"
         ok4 = ok4 and nb <= bb
-    lines.append(f"4. Weights from the features-only cache load in {lc:.2f} s (target <= 1 s; from the stand-in file: "
-                 f"{r['load_file']['load_seconds']:.2f} s){mem}: {check(ok4)}.")
+    lines.append(
+        f"4. Weights from the features-only cache load in {lc:.2f} s (target <= 1 s; from the stand-in file: "
+        f"{r['load_file']['load_seconds']:.2f} s){mem}: {check(ok4)}."
+    )
     lf, lcache = r["load_file"], r["load_cache"]
-    lines += ["", f"Model loading, in a fresh process after `import torch`: from the weights file {lf['load_seconds']:.2f} s "
-              f"and {lf['load_rss_mb']:.0f} MB, from the features-only cache {lcache['load_seconds']:.2f} s and "
-              f"{lcache['load_rss_mb']:.0f} MB (memory-mapped). The baseline builds the whole VGG19 first: its load "
-              "column above."]
+    lines += [
+        "",
+        f"Model loading, in a fresh process after `import torch`: from the weights file {lf['load_seconds']:.2f} s "
+        f"and {lf['load_rss_mb']:.0f} MB, from the features-only cache {lcache['load_seconds']:.2f} s and "
+        f"{lcache['load_rss_mb']:.0f} MB (memory-mapped). The baseline builds the whole VGG19 first: its load "
+        "column above.",
+    ]
     if r.get("highres"):
         h = r["highres"]
-        lines += ["", f"High resolution: the bundled photo at {h['size'][1]}x{h['size'][0]} px by coarse-to-fine "
-                  f"(`--multiscale`, plan {h['plan']}) took {h['wall_seconds']:.0f} s as a whole command "
-                  f"({h['optimize_seconds']:.0f} s optimising, {h['evaluations']} steps) and {h['peak_rss_mb']:.0f} MB "
-                  "at its peak."]
+        lines += [
+            "",
+            f"High resolution: the bundled photo at {h['size'][1]}x{h['size'][0]} px by coarse-to-fine "
+            f"(`--multiscale`, plan {h['plan']}) took {h['wall_seconds']:.0f} s as a whole command "
+            f"({h['optimize_seconds']:.0f} s optimising, {h['evaluations']} steps) and {h['peak_rss_mb']:.0f} MB "
+            "at its peak.",
+        ]
     lat = r["latency"]
-    lines += ["", f"Laboratory (live mode, 128 px): the first preview made with new weights appears "
-              f"{lat['median_seconds']:.2f} s after a slider change (median of {lat['repeats']}, worst "
-              f"{lat['max_seconds']:.2f} s; target <= 1 s): {check(lat['max_seconds'] <= 1.0)}.", ""]
+    lines += [
+        "",
+        f"Laboratory (live mode, 128 px): the first preview made with new weights appears "
+        f"{lat['median_seconds']:.2f} s after a slider change (median of {lat['repeats']}, worst "
+        f"{lat['max_seconds']:.2f} s; target <= 1 s): {check(lat['max_seconds'] <= 1.0)}.",
+        "",
+    ]
     names = {"lab": "JupyterLab (file browser open)", "notebook": "Notebook 7"}
     if r.get("browser"):
         when = next(iter(r["browser"].values())).get("date", r["date"])
-        lines += [f"In a real browser (measured {when} with `{r['weights']}`; headless Chromium at 1024x768, notebook 6 "
-                  "at its CPU defaults, 128 px, 300 steps per run; `tests/browser`, screenshots in `results/lab/`): time from a click on Run, and "
-                  "from a key released on the α slider while idle (auto-run), to the next preview on screen.", "",
-                  "| interface | Run to preview s | release to preview s (each try) |", "| --- | ---: | --- |"]
+        lines += [
+            f"In a real browser (measured {when} with `{r['weights']}`; headless Chromium at 1024x768, notebook 6 "
+            "at its CPU defaults, 128 px, 300 steps per run; `tests/browser`, screenshots in `results/lab/`): "
+            "time from a click on Run, and "
+            "from a key released on the α slider while idle (auto-run), to the next preview on screen.",
+            "",
+            "| interface | Run to preview s | release to preview s (each try) |",
+            "| --- | ---: | --- |",
+        ]
         for key, b in r["browser"].items():
-            lines.append(f"| {names.get(key, key)} | {b['run_click_to_preview_s']:.2f} | "
-                         f"{', '.join(f'{x:.2f}' for x in b['release_to_preview_s'])} |")
+            lines.append(
+                f"| {names.get(key, key)} | {b['run_click_to_preview_s']:.2f} | "
+                f"{', '.join(f'{x:.2f}' for x in b['release_to_preview_s'])} |"
+            )
         lines.append("")
     if r.get("feedforward"):
         lines += feedforward_report(r["feedforward"], check)
@@ -345,87 +457,140 @@ def report(r, args):
     if r.get("sound"):
         lines += sound_report(r["sound"], check)
     if r.get("notebooks"):
-        lines += [f"Notebooks run top to bottom at their CPU defaults (nbclient, a fresh kernel each, one at a time, "
-                  f"`{r['weights']}`; `--only notebooks`):", "", "| notebook | seconds | measured |",
-                  "| --- | ---: | --- |"]
+        lines += [
+            f"Notebooks run top to bottom at their CPU defaults (nbclient, a fresh kernel each, one at a time, "
+            f"`{r['weights']}`; `--only notebooks`):",
+            "",
+            "| notebook | seconds | measured |",
+            "| --- | ---: | --- |",
+        ]
         for name, n in sorted(r["notebooks"].items()):
             lines.append(f"| {name} | {n['seconds']:.0f} | {n['date']} |")
         slowest = max(r["notebooks"].items(), key=lambda kv: kv[1]["seconds"])
-        lines += ["", f"Budget: every notebook within 300 s at its CPU defaults (slowest: {slowest[0]}, "
-                  f"{slowest[1]['seconds']:.0f} s): {check(slowest[1]['seconds'] <= 300)}.", ""]
+        lines += [
+            "",
+            f"Budget: every notebook within 300 s at its CPU defaults (slowest: {slowest[0]}, "
+            f"{slowest[1]['seconds']:.0f} s): {check(slowest[1]['seconds'] <= 300)}.",
+            "",
+        ]
     return "\n".join(lines)
 
 
 def feedforward_report(f, check):
     d = f["defaults"]
     reached = f.get("target_reached_at")
-    lines = ["## Real-time style: the feed-forward network (notebook 8)", "",
-             f"Measured {f['date']} with `{Path(f['weights']).name}` (`--only feedforward`): the notebook's default network "
-             f"({f['network']}) trained on the bundled photos for {f['train_steps']} steps (batch {d['batch_size']}, "
-             f"{d['crop']} px crops, the painting at {d.get('style_size', d['crop'])} px, Adam lr {d['lr']:g}, VGG19 in {f.get('precision', 'float32')}"
-             + ("; the seed's layers with alpha {:g}, beta {:g}: `ff.training_config()`".format(*f["weights_alpha_beta"]) if f.get("weights_alpha_beta") else "")
-             + ") in "
-             f"{f['train_seconds']:.0f} s on this CPU" + (
-                 f" (a training step takes {f['step_seconds']['float32']:.3f} s with VGG19 in float32 and "
-                 f"{f['step_seconds']['bfloat16']:.3f} s in bfloat16: "
-                 f"{f['step_seconds']['float32'] / f['step_seconds']['bfloat16']:.2f}x faster)"
-                 if f.get("step_seconds") else "") + ". Judged on the "
-             f"held-out photos at {f['size']} px with the seed objective (8-bit pictures), against the seed's 300 "
-             f"L-BFGS steps on the same photo:", "",
-             "| photo | L-BFGS content | L-BFGS style | L-BFGS s | network content | network style | network ms | "
-             "content ratio (<= 2) | style ratio (<= 2) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "## Real-time style: the feed-forward network (notebook 8)",
+        "",
+        f"Measured {f['date']} with `{Path(f['weights']).name}` (`--only feedforward`): the notebook's default network "
+        f"({f['network']}) trained on the bundled photos for {f['train_steps']} steps (batch {d['batch_size']}, "
+        f"{d['crop']} px crops, the painting at {d.get('style_size', d['crop'])} px, Adam lr {d['lr']:g}, "
+        f"VGG19 in {f.get('precision', 'float32')}"
+        + (
+            "; the seed's layers with alpha {:g}, beta {:g}: `ff.training_config()`".format(*f["weights_alpha_beta"])
+            if f.get("weights_alpha_beta")
+            else ""
+        )
+        + ") in "
+        f"{f['train_seconds']:.0f} s on this CPU"
+        + (
+            f" (a training step takes {f['step_seconds']['float32']:.3f} s with VGG19 in float32 and "
+            f"{f['step_seconds']['bfloat16']:.3f} s in bfloat16: "
+            f"{f['step_seconds']['float32'] / f['step_seconds']['bfloat16']:.2f}x faster)"
+            if f.get("step_seconds")
+            else ""
+        )
+        + ". Judged on the "
+        f"held-out photos at {f['size']} px with the seed objective (8-bit pictures), against the seed's 300 "
+        f"L-BFGS steps on the same photo:",
+        "",
+        "| photo | L-BFGS content | L-BFGS style | L-BFGS s | network content | network style | network ms | "
+        "content ratio (<= 2) | style ratio (<= 2) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, p in f["photos"].items():
         a, b = p["lbfgs"], p["network"]
         cr, sr = b["content"] / a["content"], b["style"] / a["style"]
-        lines.append(f"| {name} | {a['content']:.4g} | {a['style']:.3g} | {a['seconds']:.1f} | {b['content']:.4g} | "
-                     f"{b['style']:.3g} | {1000 * b['seconds']:.0f} | {cr:.2f} {check(cr <= 2)} | {sr:.2f} {check(sr <= 2)} |")
+        lines.append(
+            f"| {name} | {a['content']:.4g} | {a['style']:.3g} | {a['seconds']:.1f} | {b['content']:.4g} | "
+            f"{b['style']:.3g} | {1000 * b['seconds']:.0f} | {cr:.2f} {check(cr <= 2)} | {sr:.2f} {check(sr <= 2)} |"
+        )
     lines.append("")
     if reached:
-        lines.append(f"Quality target (every held-out photo within 2x on both losses) first met at step {reached['step']}, "
-                     f"after {reached['train_seconds']:.0f} s of training (target <= 600 s): "
-                     f"{check(reached['train_seconds'] <= 600)}.")
+        lines.append(
+            f"Quality target (every held-out photo within 2x on both losses) first met at step {reached['step']}, "
+            f"after {reached['train_seconds']:.0f} s of training (target <= 600 s): "
+            f"{check(reached['train_seconds'] <= 600)}."
+        )
         rows = f["judged"]
         steady = next((i for i in range(len(rows)) if all(r["meets_target"] for r in rows[i:])), None)
         if steady is None:
             lines.append("Not met at the last judged step.")
         else:
-            content, style = (max(r[n][k] for r in rows[steady:] for n in f["photos"])
-                              for k in ("content_ratio", "style_ratio"))
-            lines.append(f"Met at every judged step from step {rows[steady]['step']} on (the largest ratios from "
-                         f"there: content {content:.2f}, style {style:.2f}).")
+            content, style = (
+                max(r[n][k] for r in rows[steady:] for n in f["photos"]) for k in ("content_ratio", "style_ratio")
+            )
+            lines.append(
+                f"Met at every judged step from step {rows[steady]['step']} on (the largest ratios from "
+                f"there: content {content:.2f}, style {style:.2f})."
+            )
         lines.append(f"Judged every {f.get('every', 100)} steps:")
     else:
-        lines.append("Quality target (every held-out photo within 2x on both losses) not met at any judged step: "
-                     f"{check(False)}. Judged every {f.get('every', 100)} steps:")
-    lines += ["", "| step | training s | " + " | ".join(f"{n} content / style ratio" for n in f["photos"]) + " |",
-              "| ---: | ---: | " + " | ".join("---" for _ in f["photos"]) + " |"]
+        lines.append(
+            "Quality target (every held-out photo within 2x on both losses) not met at any judged step: "
+            f"{check(False)}. Judged every {f.get('every', 100)} steps:"
+        )
+    lines += [
+        "",
+        "| step | training s | " + " | ".join(f"{n} content / style ratio" for n in f["photos"]) + " |",
+        "| ---: | ---: | " + " | ".join("---" for _ in f["photos"]) + " |",
+    ]
     for row in f["judged"]:
-        lines.append(f"| {row['step']} | {row['train_seconds']:.0f} | " + " | ".join(
-            f"{row[n]['content_ratio']:.2f} / {row[n]['style_ratio']:.2f}" for n in f["photos"]) + " |")
+        lines.append(
+            f"| {row['step']} | {row['train_seconds']:.0f} | "
+            + " | ".join(f"{row[n]['content_ratio']:.2f} / {row[n]['style_ratio']:.2f}" for n in f["photos"])
+            + " |"
+        )
     a256 = f["apply"]["256"]["ms"]
-    lines += ["", "Applying the trained network to one picture (median of repeats after a warm-up, `torch.inference_mode`, "
-              "the bundled cat photo with its aspect ratio):", "", "| long side | picture | ms |", "| ---: | --- | ---: |"]
+    lines += [
+        "",
+        "Applying the trained network to one picture (median of repeats after a warm-up, `torch.inference_mode`, "
+        "the bundled cat photo with its aspect ratio):",
+        "",
+        "| long side | picture | ms |",
+        "| ---: | --- | ---: |",
+    ]
     for px, a in f["apply"].items():
         lines.append(f"| {px} | {a['shape'][1]}x{a['shape'][0]} | {a['ms']:.0f} |")
-    lines += ["", f"256 px in {a256:.0f} ms (target <= 100 ms): {check(a256 <= 100)}. Johnson et al.'s full-size network "
-              f"(`--network full`) takes {f['apply_full_256']['ms']:.0f} ms at 256 px here. On a GPU (not measured: no "
-              "device lent to this task; an estimate) training is typically 20-50x faster per step, which is what makes "
-              "COCO-scale training (tens of thousands of steps at 256 px) practical.", "",
-              "![held-out photos: optimisation against the network](results/feedforward.png)", ""]
+    lines += [
+        "",
+        f"256 px in {a256:.0f} ms (target <= 100 ms): {check(a256 <= 100)}. Johnson et al.'s full-size network "
+        f"(`--network full`) takes {f['apply_full_256']['ms']:.0f} ms at 256 px here. On a GPU (not measured: no "
+        "device lent to this task; an estimate) training is typically 20-50x faster per step, which is what makes "
+        "COCO-scale training (tens of thousands of steps at 256 px) practical.",
+        "",
+        "![held-out photos: optimisation against the network](results/feedforward.png)",
+        "",
+    ]
     return lines
 
 
 def curves_report(c, check):
-    lines = ["## Objective against time", "",
-             f"Measured {c['date']} with `{Path(c['weights']).name}` (`--only curves`): the seed objective of the "
-             "8-bit picture against the seconds since the call began (model loaded), every 5 steps, for the "
-             f"tutorial's algorithm, nst_helpers at one scale and coarse-to-fine, {c['steps']} steps, square "
-             "pictures, each nst_helpers run also with `precision=\"bfloat16\"` (VGG19's passes in 16-bit; the "
-             "judging is always float32). A coarse-to-fine picture is judged resized to the full size.", "",
-             "![objective against seconds](results/curves.png)", "",
-             "| px | single scale, 300 steps | +2 % reached by: tutorial s | single scale s | coarse-to-fine s | "
-             "single scale, bfloat16 s | coarse-to-fine, bfloat16 s | bfloat16 after 300 steps |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "## Objective against time",
+        "",
+        f"Measured {c['date']} with `{Path(c['weights']).name}` (`--only curves`): the seed objective of the "
+        "8-bit picture against the seconds since the call began (model loaded), every 5 steps, for the "
+        f"tutorial's algorithm, nst_helpers at one scale and coarse-to-fine, {c['steps']} steps, square "
+        'pictures, each nst_helpers run also with `precision="bfloat16"` (VGG19\'s passes in 16-bit; the '
+        "judging is always float32). A coarse-to-fine picture is judged resized to the full size.",
+        "",
+        "![objective against seconds](results/curves.png)",
+        "",
+        "| px | single scale, 300 steps | +2 % reached by: tutorial s | single scale s | coarse-to-fine s | "
+        "single scale, bfloat16 s | coarse-to-fine, bfloat16 s | bfloat16 after 300 steps |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
 
     def first(points, level):
         return next((f"{s:.1f}" for s, v in points if v <= level), "never")
@@ -439,45 +604,73 @@ def curves_report(c, check):
     if big:
         level = 1.02 * big["single scale"][-1][1]
         best = min((s for name in big if name != "tutorial" for s, v in big[name] if v <= level), default=None)
-        lines += ["", f"512 px within 2 % of the single-scale 300-step objective in <= 15 s: "
-                  f"{check(best is not None and best <= 15)} (first reached after "
-                  f"{'never' if best is None else format(best, '.0f') + ' s'})."]
+        lines += [
+            "",
+            f"512 px within 2 % of the single-scale 300-step objective in <= 15 s: "
+            f"{check(best is not None and best <= 15)} (first reached after "
+            f"{'never' if best is None else format(best, '.0f') + ' s'}).",
+        ]
     bound = c.get("bound", {}).get("512")
     if bound:
+
         def reach(r):
             if r["steps"] is None:
                 return f"not within {bound['steps']} steps"
             return f"{r['steps']} steps, {r['seconds']:.1f} s ({r['per_step']:.2f} s a step)"
 
-        fastest = min((bound[p]["seconds"] for p in ("float32", "bfloat16") if bound[p]["seconds"] is not None),
-                      default=None)
-        lines += ["", f"The bound on warm starts: started from the {bound['from']} final picture (resized, its time not "
-                  f"counted), 512 px L-BFGS comes within 2 % after {reach(bound['float32'])} in float32 and "
-                  f"{reach(bound['bfloat16'])} in bfloat16. A coarse-to-fine plan pays at least that at full size"
-                  + (f", so on this CPU no plan of L-BFGS on the pixels reaches the 15 s target ({fastest:.1f} s > 15 s)."
-                     if fastest is None or fastest > 15 else ".")]
+        fastest = min(
+            (bound[p]["seconds"] for p in ("float32", "bfloat16") if bound[p]["seconds"] is not None), default=None
+        )
+        lines += [
+            "",
+            f"The bound on warm starts: started from the {bound['from']} final picture (resized, its time not "
+            f"counted), 512 px L-BFGS comes within 2 % after {reach(bound['float32'])} in float32 and "
+            f"{reach(bound['bfloat16'])} in bfloat16. A coarse-to-fine plan pays at least that at full size"
+            + (
+                f", so on this CPU no plan of L-BFGS on the pixels reaches the 15 s target ({fastest:.1f} s > 15 s)."
+                if fastest is None or fastest > 15
+                else "."
+            ),
+        ]
     return lines + [""]
 
 
 def convergence_report(c):
-    lines = ["## When is a picture done? The stopping rule `tol`", "",
-             f"Measured {c['date']} with `{Path(c['weights']).name}` (`--only convergence`): the seed's {c['steps']} "
-             f"steps on each content/style pair (square pictures), the rule `tol` (stop once the best objective "
-             f"improved by less than `tol`, relative, over the last {c['window']} steps) replayed on each run's "
-             "history (checked against a real run with `tol`). *objective*: the seed objective of the returned 8-bit "
-             "picture over that of the full run's; *pixels*: mean and 99th percentile of |difference| from the full "
-             "run's picture, in 0..255 levels.", "",
-             "| pair | px | full run s | " + " | ".join(f"tol {t}: steps / objective / pixels" for t in c["tols"]) + " |",
-             "| --- | ---: | ---: | " + " | ".join("---" for _ in c["tols"]) + " |"]
+    lines = [
+        "## When is a picture done? The stopping rule `tol`",
+        "",
+        f"Measured {c['date']} with `{Path(c['weights']).name}` (`--only convergence`): the seed's {c['steps']} "
+        f"steps on each content/style pair (square pictures), the rule `tol` (stop once the best objective "
+        f"improved by less than `tol`, relative, over the last {c['window']} steps) replayed on each run's "
+        "history (checked against a real run with `tol`). *objective*: the seed objective of the returned 8-bit "
+        "picture over that of the full run's; *pixels*: mean and 99th percentile of |difference| from the full "
+        "run's picture, in 0..255 levels.",
+        "",
+        "| pair | px | full run s | " + " | ".join(f"tol {t}: steps / objective / pixels" for t in c["tols"]) + " |",
+        "| --- | ---: | ---: | " + " | ".join("---" for _ in c["tols"]) + " |",
+    ]
     for run in c["runs"]:
-        cells = [f"{x['steps']} / {x['objective_ratio']:.3f} / {x['pixel_mean']:.1f}, {x['pixel_p99']:.0f}"
-                 for x in (run["tols"][t] for t in c["tols"])]
-        lines.append(f"| {run['content']} / {run['style'].replace('_', ' ')} | {run['size']} | {run['seconds']:.1f} | "
-                     + " | ".join(cells) + " |")
-    lines += ["", "Mean over the runs: " + "; ".join(
-        f"tol {t}: {sum(r['tols'][t]['steps'] for r in c['runs']) / len(c['runs']):.0f} steps, objective "
-        f"+{(sum(r['tols'][t]['objective_ratio'] for r in c['runs']) / len(c['runs']) - 1):.1%}, pixels "
-        f"{sum(r['tols'][t]['pixel_mean'] for r in c['runs']) / len(c['runs']):.1f}" for t in c["tols"]) + ".", ""]
+        cells = [
+            f"{x['steps']} / {x['objective_ratio']:.3f} / {x['pixel_mean']:.1f}, {x['pixel_p99']:.0f}"
+            for x in (run["tols"][t] for t in c["tols"])
+        ]
+        lines.append(
+            f"| {run['content']} / {run['style'].replace('_', ' ')} | {run['size']} | {run['seconds']:.1f} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    lines += [
+        "",
+        "Mean over the runs: "
+        + "; ".join(
+            f"tol {t}: {sum(r['tols'][t]['steps'] for r in c['runs']) / len(c['runs']):.0f} steps, objective "
+            f"+{(sum(r['tols'][t]['objective_ratio'] for r in c['runs']) / len(c['runs']) - 1):.1%}, pixels "
+            f"{sum(r['tols'][t]['pixel_mean'] for r in c['runs']) / len(c['runs']):.1f}"
+            for t in c["tols"]
+        )
+        + ".",
+        "",
+    ]
     return lines
 
 
@@ -485,33 +678,51 @@ def video_report(v, check):
     m = v["methods"]
     a, b, c = m["independent"], m["warm"], m["temporal"]
     names = {"independent": "(a) independent", "warm": "(b) warm start", "temporal": "(c) warm start + temporal loss"}
-    lines = ["## Video with temporal coherence (notebook 9)", "",
-             f"Measured {v['date']} with `{Path(v['weights']).name}` (`--only video`): the bundled clip `camera_move` "
-             f"({v['frames']} frames, {v['size'][1]}x{v['size'][0]} px) in the style of {v['style'].replace('_', ' ')}, "
-             f"seed configuration, at most {v['steps']} L-BFGS steps per frame, each frame stopped once the objective "
-             f"improves by less than {v['tol']:g} over 20 steps; temporal weight {v['temporal_weight']:g}. The methods "
-             "use OpenCV's DIS flow; they are judged with the clip's true flow and occlusions. Warping error: mean "
-             "|S_t - w(S_t-1)| over the reliable pixels (the content frames themselves: "
-             f"{v['content_warping_error']:.4f}, the resampling floor).", "",
-             "| method | warping error | style loss (mean per frame) | s / frame | steps / frame | steps after "
-             "frame 1 |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "## Video with temporal coherence (notebook 9)",
+        "",
+        f"Measured {v['date']} with `{Path(v['weights']).name}` (`--only video`): the bundled clip `camera_move` "
+        f"({v['frames']} frames, {v['size'][1]}x{v['size'][0]} px) in the style of {v['style'].replace('_', ' ')}, "
+        f"seed configuration, at most {v['steps']} L-BFGS steps per frame, each frame stopped once the objective "
+        f"improves by less than {v['tol']:g} over 20 steps; temporal weight {v['temporal_weight']:g}. The methods "
+        "use OpenCV's DIS flow; they are judged with the clip's true flow and occlusions. Warping error: mean "
+        "|S_t - w(S_t-1)| over the reliable pixels (the content frames themselves: "
+        f"{v['content_warping_error']:.4f}, the resampling floor).",
+        "",
+        "| method | warping error | style loss (mean per frame) | s / frame | steps / frame | steps after frame 1 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for key, x in m.items():
-        lines.append(f"| {names[key]} | {x['warping_error']:.4f} | {x['style_loss']:.4g} | "
-                     f"{x['seconds_per_frame']:.2f} | {x['steps_per_frame']:.0f} | {x['steps_after_first']:.0f} |")
-    wr, sr, tr = c["warping_error"] / a["warping_error"], c["style_loss"] / a["style_loss"], \
-        c["seconds_per_frame"] / a["seconds_per_frame"]
+        lines.append(
+            f"| {names[key]} | {x['warping_error']:.4f} | {x['style_loss']:.4g} | "
+            f"{x['seconds_per_frame']:.2f} | {x['steps_per_frame']:.0f} | {x['steps_after_first']:.0f} |"
+        )
+    wr, sr, tr = (
+        c["warping_error"] / a["warping_error"],
+        c["style_loss"] / a["style_loss"],
+        c["seconds_per_frame"] / a["seconds_per_frame"],
+    )
     worst = max(x / y for x, y in zip(c["style_losses"], a["style_losses"]))
-    lines += ["", f"Targets, (c) against (a): warping error {wr:.2f}x (target <= 0.3): {check(wr <= 0.3)}; style loss "
-              f"{sr:.2f}x (target <= 1.3; worst single frame {worst:.2f}x): {check(sr <= 1.3)}; seconds per frame "
-              f"{tr:.2f}x (target <= 1.5): {check(tr <= 1.5)}. Warm starts need {c['steps_after_first']:.0f} steps per "
-              f"frame after the first, against {a['steps_after_first']:.0f} from the photo (the optical flow adds "
-              f"{c['flow_seconds'] / c['frames']:.2f} s per frame, included in neither column; the warm start alone, "
-              f"(b), gives a warping error of {b['warping_error'] / a['warping_error']:.2f}x).", "",
-              "Warping error per frame pair: " + "; ".join(
-                  f"{names[k].split(' ')[0]} " + ", ".join(f"{e:.3f}" for e in x["warping_errors"]) for k, x in m.items()),
-              "", "![frames 5 and 6 of each method, and what changed beyond the motion](results/video.png)", "",
-              "The painted clips: [independent](results/video_independent.gif), [warm start](results/video_warm.gif), "
-              "[warm start + temporal loss](results/video_temporal.gif).", ""]
+    lines += [
+        "",
+        f"Targets, (c) against (a): warping error {wr:.2f}x (target <= 0.3): {check(wr <= 0.3)}; style loss "
+        f"{sr:.2f}x (target <= 1.3; worst single frame {worst:.2f}x): {check(sr <= 1.3)}; seconds per frame "
+        f"{tr:.2f}x (target <= 1.5): {check(tr <= 1.5)}. Warm starts need {c['steps_after_first']:.0f} steps per "
+        f"frame after the first, against {a['steps_after_first']:.0f} from the photo (the optical flow adds "
+        f"{c['flow_seconds'] / c['frames']:.2f} s per frame, included in neither column; the warm start alone, "
+        f"(b), gives a warping error of {b['warping_error'] / a['warping_error']:.2f}x).",
+        "",
+        "Warping error per frame pair: "
+        + "; ".join(
+            f"{names[k].split(' ')[0]} " + ", ".join(f"{e:.3f}" for e in x["warping_errors"]) for k, x in m.items()
+        ),
+        "",
+        "![frames 5 and 6 of each method, and what changed beyond the motion](results/video.png)",
+        "",
+        "The painted clips: [independent](results/video_independent.gif), [warm start](results/video_warm.gif), "
+        "[warm start + temporal loss](results/video_temporal.gif).",
+        "",
+    ]
     return lines
 
 
@@ -519,49 +730,71 @@ def sound_report(s, check):
     d, m, c = s["style_distance"], s["mean_spectrum_distance"], s["config"]
     ratio = d["content"] / d["result"]
     load = s["load_average"]
-    lines = ["## Sound (notebook 12)", "",
-             f"Measured {s['date']} (`--only sound`; no VGG19): the bundled `{s['content']}` in the style of the "
-             f"bundled `{s['style']}`, {s['seconds_of_audio']:g} s each at {c['sample_rate']} Hz, `SoundConfig`'s "
-             f"defaults ({c['filters']} random filters x {c['kernel']} frames on a {c['n_fft']}-sample STFT with hop "
-             f"{c['hop']}, offset {c['offset']}, alpha {c['content_weight']:g}, beta {c['style_weight']:g}, "
-             f"{s['steps']} L-BFGS steps, {c['griffin_lim_iterations']} rounds of Griffin-Lim with momentum "
-             f"{c['momentum']:g}), torch with {s['threads']} threads, after a warm-up call. The machine is shared: "
-             f"its load average (1, 5, 15 min) was "
-             f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} before and {load[3]:.1f}, {load[4]:.1f}, {load[5]:.1f} "
-             "after, on 2 cores, so the seconds are those of a busy machine.", "",
-             "| part | seconds |", "| --- | ---: |",
-             f"| the whole call (`stylize_sound`) | {s['wall_seconds']:.1f} |",
-             f"| optimisation, {s['steps']} steps ({s['seconds_per_step']:.2f} s a step) | "
-             f"{s['optimize_seconds']:.1f} |",
-             f"| Griffin-Lim | {s['griffin_lim_seconds']:.1f} |"]
+    lines = [
+        "## Sound (notebook 12)",
+        "",
+        f"Measured {s['date']} (`--only sound`; no VGG19): the bundled `{s['content']}` in the style of the "
+        f"bundled `{s['style']}`, {s['seconds_of_audio']:g} s each at {c['sample_rate']} Hz, `SoundConfig`'s "
+        f"defaults ({c['filters']} random filters x {c['kernel']} frames on a {c['n_fft']}-sample STFT with hop "
+        f"{c['hop']}, offset {c['offset']}, alpha {c['content_weight']:g}, beta {c['style_weight']:g}, "
+        f"{s['steps']} L-BFGS steps, {c['griffin_lim_iterations']} rounds of Griffin-Lim with momentum "
+        f"{c['momentum']:g}), torch with {s['threads']} threads, after a warm-up call. The machine is shared: "
+        f"its load average (1, 5, 15 min) was "
+        f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} before and {load[3]:.1f}, {load[4]:.1f}, {load[5]:.1f} "
+        "after, on 2 cores, so the seconds are those of a busy machine.",
+        "",
+        "| part | seconds |",
+        "| --- | ---: |",
+        f"| the whole call (`stylize_sound`) | {s['wall_seconds']:.1f} |",
+        f"| optimisation, {s['steps']} steps ({s['seconds_per_step']:.2f} s a step) | {s['optimize_seconds']:.1f} |",
+        f"| Griffin-Lim | {s['griffin_lim_seconds']:.1f} |",
+    ]
     one = s.get("one_thread")
     if one:
-        lines += [f"| the whole call with one torch thread | {one['wall_seconds']:.1f} |",
-                  f"| optimisation with one thread | {one['optimize_seconds']:.1f} |",
-                  f"| Griffin-Lim with one thread | {one['griffin_lim_seconds']:.1f} |"]
+        lines += [
+            f"| the whole call with one torch thread | {one['wall_seconds']:.1f} |",
+            f"| optimisation with one thread | {one['optimize_seconds']:.1f} |",
+            f"| Griffin-Lim with one thread | {one['griffin_lim_seconds']:.1f} |",
+        ]
     best = min(s["wall_seconds"], one["wall_seconds"]) if one else s["wall_seconds"]
-    lines += ["", f"A {s['seconds_of_audio']:g} s clip at the defaults within 60 s: {check(s['wall_seconds'] <= 60)} "
-              f"with {s['threads']} threads" + (f", {check(one['wall_seconds'] <= 60)} with one" if one else "")
-              + f" (best {best:.0f} s).", ""]
     lines += [
-            "Style distance to the rain (the unweighted style loss: mean squared difference of the random "
-            "network's Gram matrices):", "", "| spectrogram | style distance |", "| --- | ---: |",
-            f"| content (melody) | {d['content']:.3g} |",
-            f"| optimised | {d['optimised']:.3g} |",
-            f"| heard (the result's waveform, analysed again) | {d['result']:.3g} |",
-            f"| the rain's two halves, against each other | {d.get('style_itself', float('nan')):.3g} |", "",
-            f"The heard result is {ratio:.0f}x closer to the rain than the melody is (target: much closer): "
-            f"{check(ratio >= 5)}. Time-averaged log-spectrum, RMS distance to the rain's: melody "
-            f"{m['content']:.3f}, result {m['result']:.3f}. Loudness (RMS): "
-            + ", ".join(f"{k} {v:.1f} dBFS" for k, v in s["rms_db"].items())
-            + "; samples at full scale: " + ", ".join(f"{k} {v:.2%}" for k, v in s["clipped"].items()) + ".", "",
-            f"Griffin-Lim's spectral convergence (|| |STFT(y)| - target || / || target ||): "
-            f"{s['known_signal']['spectral_convergence']:.3f} on a known signal (the melody's own magnitude; "
-            f"{s['known_signal']['without_momentum']:.3f} without momentum; {s['known_signal']['rounds']} rounds in "
-            f"{s['known_signal']['seconds']:.1f} s), {s['spectral_convergence']:.3f} on the optimised spectrogram, "
-            "where it levels off: that part of the optimised magnitude is not the spectrogram of any waveform.", "",
-            "![content, style, optimised and heard spectrograms](results/sound.png)", "",
-            "The result: [results/sound_melody_rain.wav](results/sound_melody_rain.wav).", ""]
+        "",
+        f"A {s['seconds_of_audio']:g} s clip at the defaults within 60 s: {check(s['wall_seconds'] <= 60)} "
+        f"with {s['threads']} threads"
+        + (f", {check(one['wall_seconds'] <= 60)} with one" if one else "")
+        + f" (best {best:.0f} s).",
+        "",
+    ]
+    lines += [
+        "Style distance to the rain (the unweighted style loss: mean squared difference of the random "
+        "network's Gram matrices):",
+        "",
+        "| spectrogram | style distance |",
+        "| --- | ---: |",
+        f"| content (melody) | {d['content']:.3g} |",
+        f"| optimised | {d['optimised']:.3g} |",
+        f"| heard (the result's waveform, analysed again) | {d['result']:.3g} |",
+        f"| the rain's two halves, against each other | {d.get('style_itself', float('nan')):.3g} |",
+        "",
+        f"The heard result is {ratio:.0f}x closer to the rain than the melody is (target: much closer): "
+        f"{check(ratio >= 5)}. Time-averaged log-spectrum, RMS distance to the rain's: melody "
+        f"{m['content']:.3f}, result {m['result']:.3f}. Loudness (RMS): "
+        + ", ".join(f"{k} {v:.1f} dBFS" for k, v in s["rms_db"].items())
+        + "; samples at full scale: "
+        + ", ".join(f"{k} {v:.2%}" for k, v in s["clipped"].items())
+        + ".",
+        "",
+        f"Griffin-Lim's spectral convergence (|| |STFT(y)| - target || / || target ||): "
+        f"{s['known_signal']['spectral_convergence']:.3f} on a known signal (the melody's own magnitude; "
+        f"{s['known_signal']['without_momentum']:.3f} without momentum; {s['known_signal']['rounds']} rounds in "
+        f"{s['known_signal']['seconds']:.1f} s), {s['spectral_convergence']:.3f} on the optimised spectrogram, "
+        "where it levels off: that part of the optimised magnitude is not the spectrogram of any waveform.",
+        "",
+        "![content, style, optimised and heard spectrograms](results/sound.png)",
+        "",
+        "The result: [results/sound_melody_rain.wav](results/sound_melody_rain.wav).",
+        "",
+    ]
     return lines
 
 

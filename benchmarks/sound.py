@@ -32,32 +32,60 @@ def measure(weights=None, out_dir=None):
     target = S.stft(content, config.n_fft, config.hop).abs()
     known = []
     started = time.perf_counter()
-    S.griffin_lim(target, config.n_fft, config.hop, length=len(content), iterations=config.griffin_lim_iterations,
-                  momentum=config.momentum, history=known)
+    S.griffin_lim(
+        target,
+        config.n_fft,
+        config.hop,
+        length=len(content),
+        iterations=config.griffin_lim_iterations,
+        momentum=config.momentum,
+        history=known,
+    )
     known_seconds = time.perf_counter() - started
     plain = []
-    S.griffin_lim(target, config.n_fft, config.hop, length=len(content), iterations=config.griffin_lim_iterations,
-                  momentum=0.0, history=plain)
+    S.griffin_lim(
+        target,
+        config.n_fft,
+        config.hop,
+        length=len(content),
+        iterations=config.griffin_lim_iterations,
+        momentum=0.0,
+        history=plain,
+    )
     # the same call with one thread: on a busy machine two threads can spend more time waiting for each other
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         started = time.perf_counter()
         single = S.stylize_sound(content, style, config, progress=False)
-        single = {"wall_seconds": time.perf_counter() - started, "optimize_seconds": single.seconds,
-                  "griffin_lim_seconds": single.griffin_lim_seconds,
-                  "style_distance": single.measures["style_distance"]}
+        single = {
+            "wall_seconds": time.perf_counter() - started,
+            "optimize_seconds": single.seconds,
+            "griffin_lim_seconds": single.griffin_lim_seconds,
+            "style_distance": single.measures["style_distance"],
+        }
     finally:
         torch.set_num_threads(threads)
     out = {
-        "content": CONTENT, "style": STYLE, "seconds_of_audio": len(content) / config.sample_rate,
-        "config": config.to_dict(), "threads": threads, "one_thread": single,
+        "content": CONTENT,
+        "style": STYLE,
+        "seconds_of_audio": len(content) / config.sample_rate,
+        "config": config.to_dict(),
+        "threads": threads,
+        "one_thread": single,
         "load_average": [round(x, 2) for x in (*load_before, *os.getloadavg())],
-        "wall_seconds": wall, "optimize_seconds": result.seconds, "griffin_lim_seconds": result.griffin_lim_seconds,
-        "steps": result.evaluations, "seconds_per_step": result.seconds / max(1, result.evaluations),
+        "wall_seconds": wall,
+        "optimize_seconds": result.seconds,
+        "griffin_lim_seconds": result.griffin_lim_seconds,
+        "steps": result.evaluations,
+        "seconds_per_step": result.seconds / max(1, result.evaluations),
         "spectral_convergence": result.spectral_convergence,
-        "known_signal": {"spectral_convergence": known[-1], "without_momentum": plain[-1],
-                         "seconds": known_seconds, "rounds": len(known)},
+        "known_signal": {
+            "spectral_convergence": known[-1],
+            "without_momentum": plain[-1],
+            "seconds": known_seconds,
+            "rounds": len(known),
+        },
         **result.measures,
         "losses": {k: [v[0], v[-1]] for k, v in result.history.items() if v},
     }
@@ -75,9 +103,14 @@ def figure(result, path):
     import matplotlib.pyplot as plt
 
     cfg = result.config
-    fig = S.show_spectrograms([result.content_spectrogram, result.style_spectrogram, result.spectrogram,
-                               result.result_spectrogram],
-                              ["content: melody", "style: rain", "optimised", "heard (after Griffin-Lim)"],
-                              cfg["sample_rate"], cfg["hop"], cfg["n_fft"], max_hz=8000, size=3.0)
+    fig = S.show_spectrograms(
+        [result.content_spectrogram, result.style_spectrogram, result.spectrogram, result.result_spectrogram],
+        ["content: melody", "style: rain", "optimised", "heard (after Griffin-Lim)"],
+        cfg["sample_rate"],
+        cfg["hop"],
+        cfg["n_fft"],
+        max_hz=8000,
+        size=3.0,
+    )
     fig.savefig(path, dpi=70)
     plt.close(fig)

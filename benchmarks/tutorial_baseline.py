@@ -26,8 +26,11 @@ def load_cnn(weights_path):
     """The tutorial's way to get the network: the whole VGG19 is built, then its ``features`` kept."""
     cnn = vgg19()
     state = torch.load(weights_path, map_location="cpu", weights_only=True)
-    features = {k[len("features."):] if k.startswith("features.") else k: v.float() for k, v in state.items()
-                if not k.startswith("classifier.")}
+    features = {
+        k[len("features.") :] if k.startswith("features.") else k: v.float()
+        for k, v in state.items()
+        if not k.startswith("classifier.")
+    }
     cnn.features.load_state_dict(features)
     return cnn.features.eval()
 
@@ -100,8 +103,7 @@ def build_model(cnn, style_img, content_img):
     return model[: last + 1], style_losses, content_losses
 
 
-def run_style_transfer(cnn, content_img, style_img, num_steps=300, style_weight=1e5, content_weight=1.0,
-                       snapshot=None):
+def run_style_transfer(cnn, content_img, style_img, num_steps=300, style_weight=1e5, content_weight=1.0, snapshot=None):
     """Returns (image, evaluations, seconds of optimisation). ``snapshot(evaluations, image)``, if given,
     is called after every evaluation (the benchmark's convergence curves; not part of the tutorial)."""
     model, style_losses, content_losses = build_model(cnn, style_img, content_img)

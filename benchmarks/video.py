@@ -26,28 +26,52 @@ def measure(weights, steps=300, tol=V.DEFAULT_TOL, temporal_weight=V.DEFAULT_TEM
     results = {}
     for method in V.METHODS:
         start = time.perf_counter()
-        r = V.stylize_video(clip, STYLE, "seed", method=method, temporal_weight=temporal_weight, model=model,
-                            steps=steps, tol=tol, progress=False)
+        r = V.stylize_video(
+            clip,
+            STYLE,
+            "seed",
+            method=method,
+            temporal_weight=temporal_weight,
+            model=model,
+            steps=steps,
+            tol=tol,
+            progress=False,
+        )
         wall = time.perf_counter() - start
         results[method] = r
         n = len(r.steps)
         methods[method] = {
-            "frames": n, "seconds_per_frame": sum(r.seconds) / n, "wall_seconds": wall,
-            "flow_seconds": r.flow_seconds, "steps_per_frame": sum(r.steps) / n, "steps": r.steps,
-            "steps_after_first": sum(r.steps[1:]) / max(1, n - 1), "style_loss": sum(r.style_losses) / n,
-            "style_losses": r.style_losses, "warping_error": r.warping_error,
-            "warping_errors": [V.warping_error(r.frames[t - 1:t + 1], clip.true_flows[t - 1:t + 1],
-                                               clip.true_masks[t - 1:t + 1]) for t in range(1, n)],
+            "frames": n,
+            "seconds_per_frame": sum(r.seconds) / n,
+            "wall_seconds": wall,
+            "flow_seconds": r.flow_seconds,
+            "steps_per_frame": sum(r.steps) / n,
+            "steps": r.steps,
+            "steps_after_first": sum(r.steps[1:]) / max(1, n - 1),
+            "style_loss": sum(r.style_losses) / n,
+            "style_losses": r.style_losses,
+            "warping_error": r.warping_error,
+            "warping_errors": [
+                V.warping_error(r.frames[t - 1 : t + 1], clip.true_flows[t - 1 : t + 1], clip.true_masks[t - 1 : t + 1])
+                for t in range(1, n)
+            ],
         }
         print(f"  video {method}: {r.summary()}", flush=True)
     if out_dir is not None:
         figure(clip, results, out_dir / "video.png")
         for method, r in results.items():
             V.write_clip(r, out_dir / f"video_{method}.gif", overwrite=True)
-    return {"weights": str(weights), "size": list(clip.frames.shape[-2:]), "frames": len(clip), "style": STYLE,
-            "steps": steps, "tol": tol, "temporal_weight": temporal_weight,
-            "content_warping_error": V.warping_error(clip.frames, clip.true_flows, clip.true_masks),
-            "methods": methods}
+    return {
+        "weights": str(weights),
+        "size": list(clip.frames.shape[-2:]),
+        "frames": len(clip),
+        "style": STYLE,
+        "steps": steps,
+        "tol": tol,
+        "temporal_weight": temporal_weight,
+        "content_warping_error": V.warping_error(clip.frames, clip.true_flows, clip.true_masks),
+        "methods": methods,
+    }
 
 
 def figure(clip, results, path):
@@ -60,10 +84,12 @@ def figure(clip, results, path):
     t = min(5, len(clip) - 1)
     fig, axes = plt.subplots(len(results), 3, figsize=(12, 2.9 * len(results)), constrained_layout=True)
     for row, (method, r) in zip(axes, results.items()):
-        warped, inside = V.warp(r.frames[t - 1:t], clip.true_flows[t:t + 1])
-        diff = ((r.frames[t:t + 1] - warped).abs().mean(1) * clip.true_masks[t:t + 1, 0] * inside[:, 0])[0]
-        for ax, img, title in ((row[0], r.frames[t - 1], f"{method}: frame {t}"),
-                               (row[1], r.frames[t], f"frame {t + 1}")):
+        warped, inside = V.warp(r.frames[t - 1 : t], clip.true_flows[t : t + 1])
+        diff = ((r.frames[t : t + 1] - warped).abs().mean(1) * clip.true_masks[t : t + 1, 0] * inside[:, 0])[0]
+        for ax, img, title in (
+            (row[0], r.frames[t - 1], f"{method}: frame {t}"),
+            (row[1], r.frames[t], f"frame {t + 1}"),
+        ):
             ax.imshow(img.permute(1, 2, 0).numpy())
             ax.set_title(title, fontsize=14)
             ax.axis("off")

@@ -52,16 +52,23 @@ def transfer(args):
     else:
         model = nst.load_vgg19(args.weights, device="cpu", progress=False)
         load_seconds = time.perf_counter() - t
-        result = nst.stylize(content, style, steps=args.steps, model=model, progress=False,
-                             multiscale=args.impl == "multiscale")
+        result = nst.stylize(
+            content, style, steps=args.steps, model=model, progress=False, multiscale=args.impl == "multiscale"
+        )
         image, evaluations, seconds = result.image, result.evaluations, result.seconds
     wall = time.time() - args.t0
     peak = peak_rss_mb()
     if args.save:
         nst.save_image(image, args.save)
-    return {"wall_seconds": wall, "load_seconds": load_seconds, "optimize_seconds": seconds,
-            "evaluations": evaluations, "seconds_per_evaluation": seconds / evaluations, "peak_rss_mb": peak,
-            "objective": objective_8bit(image, content, style, args.weights)}
+    return {
+        "wall_seconds": wall,
+        "load_seconds": load_seconds,
+        "optimize_seconds": seconds,
+        "evaluations": evaluations,
+        "seconds_per_evaluation": seconds / evaluations,
+        "peak_rss_mb": peak,
+        "objective": objective_8bit(image, content, style, args.weights),
+    }
 
 
 def floor(args):
@@ -98,8 +105,12 @@ def floor(args):
     plain_grams = median_time(lambda: with_grams(fast=False))
     net.to(memory_format=torch.contiguous_format)
     nchw = median_time(lambda: net(x_nchw).sum().backward())
-    return {"forward_backward_seconds": last, "nchw_seconds": nchw, "with_grams_seconds": grams,
-            "with_plain_grams_seconds": plain_grams}
+    return {
+        "forward_backward_seconds": last,
+        "nchw_seconds": nchw,
+        "with_grams_seconds": grams,
+        "with_plain_grams_seconds": plain_grams,
+    }
 
 
 def load(args):
@@ -112,8 +123,11 @@ def load(args):
     after_import = peak_rss_mb()
     t = time.perf_counter()
     nst.load_vgg19(args.weights if args.weights != "cache" else None, device="cpu", progress=False)
-    return {"load_seconds": time.perf_counter() - t, "load_rss_mb": peak_rss_mb() - after_import,
-            "import_rss_mb": after_import - base}
+    return {
+        "load_seconds": time.perf_counter() - t,
+        "load_rss_mb": peak_rss_mb() - after_import,
+        "import_rss_mb": after_import - base,
+    }
 
 
 def latency(args):

@@ -17,8 +17,9 @@ stderr (exit status 2; ``main`` prints it, made one printable line by ``errors.o
 running out of memory into such a line too); inputs (images, mask, weights file) are never overwritten,
 and an existing output only with ``--force``. Ctrl-C saves the best picture so far and exits with 130
 (143 for SIGTERM): the first signal stops the run, later ones wait until it has saved what it had (a
-save is never cut short), and the last line says what is on disk. ``exit_status`` decides every exit status. The algorithm's options are made from ``StyleConfig``'s
-fields, so each is written once, in ``config.py``.
+save is never cut short), and the last line says what is on disk. ``exit_status`` decides every exit
+status. The algorithm's options are made from the configurations' fields (``StyleConfig``, ``TrainConfig``,
+``VideoConfig``, ``SoundConfig``), so each is written once, beside the field.
 """
 
 import argparse
@@ -40,8 +41,9 @@ class _Parser(argparse.ArgumentParser):
         raise NSTError(f"{message} (see {PROG} --help)")
 
 
-def _config_options(parser, config_class, only=None, title="algorithm (defaults come from --preset)", exclude=(),
-                    defaults=None):
+def _config_options(
+    parser, config_class, only=None, title="algorithm (defaults come from --preset)", exclude=(), defaults=None
+):
     """One option per field of a configuration dataclass (``StyleConfig``, ``TrainConfig``, ``VideoConfig``)
     that has a ``help``: ``--style-weight`` for ``style_weight`` (``only``: just these fields; ``exclude``:
     not these). ``defaults``: a configuration whose values the help shows. Values are passed on as text and
@@ -79,8 +81,11 @@ def _parents():
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     run.add_argument("--quiet", action="store_true", help="no progress bar, log or summary line")
     vgg = argparse.ArgumentParser(add_help=False)
-    vgg.add_argument("--weights", help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
-                     "else torchvision's, downloaded once)")
+    vgg.add_argument(
+        "--weights",
+        help="VGG19 weights: a .pth file or 'random' (default: $NST_VGG19_WEIGHTS, "
+        "else torchvision's, downloaded once)",
+    )
     return run, vgg
 
 
@@ -100,24 +105,37 @@ def _add_stylize(commands, parents):
     from .images import EXAMPLES
 
     p = commands.add_parser(
-        "stylize", prog=PROG, parents=parents, help="paint CONTENT in the style of STYLE (the default command)",
+        "stylize",
+        prog=PROG,
+        parents=parents,
+        help="paint CONTENT in the style of STYLE (the default command)",
         description="Neural style transfer (Gatys et al.): paint CONTENT in the style of one or more STYLE images. "
-                    "With no images it paints the bundled cat photo in the style of The Starry Night.\n"
-                    f"Real-time networks: '{PROG} train --help' and '{PROG} apply --help'; clips: "
-                    f"'{PROG} video --help'.",
-        epilog="presets:\n" + describe_presets() + "\n\nbundled examples (usable as image names): "
-               + ", ".join(EXAMPLES)
-               + f"\n\nlimits: sizes {MIN_SIZE}..{MAX_SIZE} px (style images too, after --style-scale), at most "
-                 f"{MAX_STEPS} steps, weights 0..{MAX_WEIGHT:g}; a run that would not fit in the free memory is "
-                 f"refused before it starts.\nexit status: 0 done, 2 bad input (one line on stderr, nothing "
-                 f"written), 130 interrupted by Ctrl-C (the best picture so far is saved), 143 terminated.",
+        "With no images it paints the bundled cat photo in the style of The Starry Night.\n"
+        f"Real-time networks: '{PROG} train --help' and '{PROG} apply --help'; clips: "
+        f"'{PROG} video --help'.",
+        epilog="presets:\n"
+        + describe_presets()
+        + "\n\nbundled examples (usable as image names): "
+        + ", ".join(EXAMPLES)
+        + f"\n\nlimits: sizes {MIN_SIZE}..{MAX_SIZE} px (style images too, after --style-scale), at most "
+        f"{MAX_STEPS} steps, weights 0..{MAX_WEIGHT:g}; a run that would not fit in the free memory is "
+        f"refused before it starts.\nexit status: 0 done, 2 bad input (one line on stderr, nothing "
+        f"written), 130 interrupted by Ctrl-C (the best picture so far is saved), 143 terminated.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(handler=run_stylize)
-    p.add_argument("images", nargs="*", metavar="IMAGE", help="CONTENT then one or more STYLE images "
-                   "(paths or bundled example names)")
-    p.add_argument("-o", "--output", default="stylized.png", help="output image (.png, .jpg, or another format "
-                   "Pillow writes; default %(default)s)")
+    p.add_argument(
+        "images",
+        nargs="*",
+        metavar="IMAGE",
+        help="CONTENT then one or more STYLE images (paths or bundled example names)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default="stylized.png",
+        help="output image (.png, .jpg, or another format Pillow writes; default %(default)s)",
+    )
     p.add_argument("--preset", default="seed", choices=sorted(PRESETS), help="configuration (default %(default)s)")
     p.add_argument("--mask", metavar="IMAGE", help="with two styles: white areas get the first, black the second")
     p.add_argument("--report", metavar="FILE.json", help="write timings and final losses as JSON")
@@ -181,23 +199,31 @@ def run_stylize(args):
     device = resolve_device(args.device)
 
     start = time.perf_counter()
-    result = stylize(content, styles, config, mask=args.mask, weights=args.weights, device=device,
-                     progress=not args.quiet)
+    result = stylize(
+        content, styles, config, mask=args.mask, weights=args.weights, device=device, progress=not args.quiet
+    )
     save_image(result.image, output, overwrite=True, protect=inputs)
     interrupted = result.stopped == "interrupted"
     if interrupted:
-        print(f"nst_helpers: interrupted after {result.evaluations} steps: saved the best picture so far to "
-              f"{output}", file=sys.stderr)
+        print(
+            f"nst_helpers: interrupted after {result.evaluations} steps: saved the best picture so far to {output}",
+            file=sys.stderr,
+        )
     elif not args.quiet:
         print(f"saved {output} ({result.evaluations} steps, {result.seconds:.1f} s)")
     if report is not None:
         losses = result.losses
         data = {
-            "output": str(output), "content": str(content), "styles": [str(s) for s in styles],
-            "seconds": result.seconds, "wall_seconds": time.perf_counter() - start,
-            "evaluations": result.evaluations, "size": result.config["output_size"],
+            "output": str(output),
+            "content": str(content),
+            "styles": [str(s) for s in styles],
+            "seconds": result.seconds,
+            "wall_seconds": time.perf_counter() - start,
+            "evaluations": result.evaluations,
+            "size": result.config["output_size"],
             "peak_memory_mb": peak_memory_mb(result.config["device"]),
-            "device": result.config["device"], "stopped": result.stopped,
+            "device": result.config["device"],
+            "stopped": result.stopped,
             "losses": {k: losses.get(k) for k in PARTS},
             "config": result.config,
         }
@@ -207,8 +233,17 @@ def run_stylize(args):
 
 
 #: The configuration fields that define a network's training loss (the rest are about optimising pixels).
-TRAIN_FIELDS = ("content_layers", "style_layers", "layer_weights", "content_weight", "style_weight", "tv_weight",
-                "gram_norm", "pooling", "style_scale")
+TRAIN_FIELDS = (
+    "content_layers",
+    "style_layers",
+    "layer_weights",
+    "content_weight",
+    "style_weight",
+    "tv_weight",
+    "gram_norm",
+    "pooling",
+    "style_scale",
+)
 NETWORK_SUFFIXES = (".pt", ".pth")
 
 
@@ -218,28 +253,36 @@ def _add_train(commands, parents):
 
     default = TRAIN_PRESETS["default"]
     p = commands.add_parser(
-        "train", parents=parents, help="train a real-time network for one painting (notebook 8)",
+        "train",
+        parents=parents,
+        help="train a real-time network for one painting (notebook 8)",
         description="Train a network that paints any photo in the style of STYLE in one pass (Johnson et al. "
-                    "2016), with the course's content, style and TV losses. Without --images it trains on the "
-                    "bundled photos.",
-        epilog="network sizes: " + ", ".join(f"{k} (width {w}, {d} residual blocks)"
-                                            for k, (w, d) in NETWORK_SIZES.items())
-               + f"\nloss: the seed preset's objective with style weight {default.style_weight:g}, half the seed's (a "
-                 "network that paints every photo keeps content and style in better balance with it), unless the "
-                 "loss options change it."
-                 "\nThe network file is written every --checkpoint-every steps and at the end; Ctrl-C stops "
-                 "training and keeps it usable (exit status 130).",
+        "2016), with the course's content, style and TV losses. Without --images it trains on the "
+        "bundled photos.",
+        epilog="network sizes: "
+        + ", ".join(f"{k} (width {w}, {d} residual blocks)" for k, (w, d) in NETWORK_SIZES.items())
+        + f"\nloss: the seed preset's objective with style weight {default.style_weight:g}, half the seed's (a "
+        "network that paints every photo keeps content and style in better balance with it), unless the "
+        "loss options change it."
+        "\nThe network file is written every --checkpoint-every steps and at the end; Ctrl-C stops "
+        "training and keeps it usable (exit status 130).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(handler=run_train)
     p.add_argument("style", metavar="STYLE", help="the painting (a path or a bundled example name)")
     p.add_argument("--images", metavar="DIR", help="a folder of training photos (default: the bundled ones)")
     p.add_argument("-o", "--output", default="network.pt", help="the network file to write (.pt; default %(default)s)")
-    p.add_argument("--preview-dir", metavar="DIR", help="save a preview of a held-out photo there every "
-                   "--preview-every steps")
+    p.add_argument(
+        "--preview-dir", metavar="DIR", help="save a preview of a held-out photo there every --preview-every steps"
+    )
     # TrainConfig's style_weight is the default objective's beta: the loss group's --style-weight sets it
-    _config_options(p, TrainConfig, exclude=("style_weight",), defaults=default,
-                    title="training (TrainConfig; defaults from its 'default' preset)")
+    _config_options(
+        p,
+        TrainConfig,
+        exclude=("style_weight",),
+        defaults=default,
+        title="training (TrainConfig; defaults from its 'default' preset)",
+    )
     _config_options(p, StyleConfig, only=TRAIN_FIELDS, title="loss (the course's objective)")
 
 
@@ -256,8 +299,14 @@ def run_train(args):
     """``python -m nst_helpers train STYLE [--images DIR] -o network.pt``; returns how training stopped."""
     from . import files
     from .devices import resolve_device
-    from .feedforward import TRAIN_OPTIONS, apply_network, bundled_photos, make_train_config, train_network, \
-        training_config
+    from .feedforward import (
+        TRAIN_OPTIONS,
+        apply_network,
+        bundled_photos,
+        make_train_config,
+        train_network,
+        training_config,
+    )
     from .images import image_files, save_image, source_path
     from .weights import weights_file
 
@@ -279,8 +328,17 @@ def run_train(args):
         picture = apply_network(network, preview_photo, size=training.style_size or training.crop)
         save_image(picture, files.free_path(preview_dir / f"preview_{step:06d}.png"), overwrite=False)
 
-    result = train_network(style, photos, config, training, weights=args.weights, device=device, checkpoint=output,
-                           preview=preview if preview_dir else None, progress=not args.quiet)
+    result = train_network(
+        style,
+        photos,
+        config,
+        training,
+        weights=args.weights,
+        device=device,
+        checkpoint=output,
+        preview=preview if preview_dir else None,
+        progress=not args.quiet,
+    )
     if result.stopped == "interrupted":
         return result.stopped
     if not args.quiet:
@@ -290,9 +348,11 @@ def run_train(args):
 
 def _add_apply(commands, parents):
     p = commands.add_parser(
-        "apply", parents=parents[:1], help="paint photos with a trained network",
+        "apply",
+        parents=parents[:1],
+        help="paint photos with a trained network",
         description="Paint photos with a network trained by 'train': one forward pass per photo. One PHOTO and "
-                    "an OUTPUT image name writes one picture; a folder or several photos write OUTPUT/NAME.png.",
+        "an OUTPUT image name writes one picture; a folder or several photos write OUTPUT/NAME.png.",
         epilog="exit status: 0 done, 2 bad input (one line on stderr, nothing written).",
     )
     p.set_defaults(handler=run_apply)
@@ -330,19 +390,24 @@ def run_apply(args):
     photos = []
     for name in args.photos:
         path = files.as_path(name, "photo")
-        photos.extend(image_files(path, "photos folder") if files.is_dir(path, "photo") else
-                      [source_path(name, "photo")])
+        photos.extend(
+            image_files(path, "photos folder") if files.is_dir(path, "photo") else [source_path(name, "photo")]
+        )
     out_dir = files.as_path(args.output, "output folder")
     if out_dir.suffix.lower() in (".png", ".jpg", ".jpeg") and not files.is_dir(out_dir, "output folder"):
-        raise NSTError(f"{len(photos)} photos need an output folder, not the image name {str(out_dir)[:80]!r}: "
-                       f"give a folder name")
+        raise NSTError(
+            f"{len(photos)} photos need an output folder, not the image name {str(out_dir)[:80]!r}: give a folder name"
+        )
     network = load_network(network_path, device)
     start = time.perf_counter()
-    written = apply_to_folder(network, photos, out_dir, size=size, overwrite=args.force, progress=not args.quiet,
-                              protect=[network_path])
+    written = apply_to_folder(
+        network, photos, out_dir, size=size, overwrite=args.force, progress=not args.quiet, protect=[network_path]
+    )
     if not args.quiet:
-        print(f"saved {len(written)} pictures in {out_dir} ({(time.perf_counter() - start) / len(written):.2f} s "
-              f"per picture, reading and writing included)")
+        print(
+            f"saved {len(written)} pictures in {out_dir} ({(time.perf_counter() - start) / len(written):.2f} s "
+            f"per picture, reading and writing included)"
+        )
     return None
 
 
@@ -358,8 +423,9 @@ def _report_path(name, output, inputs, force):
     from .video import WRITE_SUFFIXES
 
     if report.suffix.lower() in (*NETWORK_SUFFIXES, *WRITE_SUFFIXES) or image_format_or_none(report):
-        raise NSTError(f"--report {str(report)[:80]!r} looks like an image, video or weights file: end its name in "
-                       f".json")
+        raise NSTError(
+            f"--report {str(report)[:80]!r} looks like an image, video or weights file: end its name in .json"
+        )
     files.check_output(report, inputs, force, "report")
     return report
 
@@ -370,41 +436,59 @@ def _add_video(commands, parents):
     from .video import DEFAULT_TOL, EXAMPLE_CLIP, MAX_FRAMES, VideoConfig
 
     p = commands.add_parser(
-        "video", parents=parents, help="paint a clip, kept steady with optical flow (notebook 9)",
+        "video",
+        parents=parents,
+        help="paint a clip, kept steady with optical flow (notebook 9)",
         description="Paint every frame of CLIP in the style of STYLE, kept steady from frame to frame with optical "
-                    f"flow (Ruder et al. 2016). CLIP: a video file (MP4, AVI, MOV), an animated GIF, a folder of "
-                    f"frames, or '{EXAMPLE_CLIP}' (the bundled clip: a camera move over the cat photo).",
+        f"flow (Ruder et al. 2016). CLIP: a video file (MP4, AVI, MOV), an animated GIF, a folder of "
+        f"frames, or '{EXAMPLE_CLIP}' (the bundled clip: a camera move over the cat photo).",
         epilog="methods: independent (each frame on its own: flickers), warm (each frame starts from the previous "
-               "picture moved by the optical flow), temporal (warm plus the temporal loss; the default)."
-               f"\nlimits: frames {MIN_SIZE}..{MAX_SIZE} px, at most {MAX_FRAMES} frames."
-               "\nexit status: 0 done, 2 bad input (one line on stderr, nothing written), 130 interrupted by "
-               "Ctrl-C (the frames painted so far are saved).",
+        "picture moved by the optical flow), temporal (warm plus the temporal loss; the default)."
+        f"\nlimits: frames {MIN_SIZE}..{MAX_SIZE} px, at most {MAX_FRAMES} frames."
+        "\nexit status: 0 done, 2 bad input (one line on stderr, nothing written), 130 interrupted by "
+        "Ctrl-C (the frames painted so far are saved).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(handler=run_video)
     p.add_argument("clip", metavar="CLIP", help="a video file, animated GIF, folder of frames or " + EXAMPLE_CLIP)
     p.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images (paths or bundled names)")
-    p.add_argument("-o", "--output", default="stylized.gif", help="the clip to write: .mp4, .mov, .avi, .gif, or a "
-                   "folder name for PNG frames (default %(default)s)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="stylized.gif",
+        help="the clip to write: .mp4, .mov, .avi, .gif, or a folder name for PNG frames (default %(default)s)",
+    )
     p.add_argument("--fps", help="frames per second of the output (default: the clip's)")
     p.add_argument("--preset", default="seed", choices=sorted(PRESETS), help="configuration (default %(default)s)")
-    p.add_argument("--report", metavar="FILE.json", help="write seconds and steps per frame, losses and the "
-                   "warping error as JSON")
+    p.add_argument(
+        "--report", metavar="FILE.json", help="write seconds and steps per frame, losses and the warping error as JSON"
+    )
     # --tol is StyleConfig's option below: it sets both the frames' configuration and VideoConfig.tol
     _config_options(p, VideoConfig, exclude=("tol",), defaults=VideoConfig(), title="video (VideoConfig)")
-    _config_options(p, StyleConfig, title=f"algorithm, per frame (defaults come from --preset; --steps is each "
-                                          f"frame's budget; --tol is {DEFAULT_TOL:g} unless given, 0 to use every step)")
+    _config_options(
+        p,
+        StyleConfig,
+        title=f"algorithm, per frame (defaults come from --preset; --steps is each "
+        f"frame's budget; --tol is {DEFAULT_TOL:g} unless given, 0 to use every step)",
+    )
 
 
 def run_video(args):
     """``python -m nst_helpers video CLIP STYLE ... -o OUT``; returns how the run stopped."""
     from . import files
-    from .config import make_config
     from .checks import check_number
+    from .config import make_config
     from .devices import default_size, resolve_device
     from .images import probe_images, source_path
-    from .video import (EXAMPLE_CLIP, VIDEO_OPTIONS, check_clip_output, make_video_config, read_clip, stylize_video,
-                        video_format)
+    from .video import (
+        EXAMPLE_CLIP,
+        VIDEO_OPTIONS,
+        check_clip_output,
+        make_video_config,
+        read_clip,
+        stylize_video,
+        video_format,
+    )
     from .video.paint import check_clip_memory
     from .weights import weights_file
 
@@ -430,23 +514,37 @@ def run_video(args):
     # the clip is read (and checked) before VGG19 is loaded, then every name the run will write
     clip = read_clip(args.clip, size=size, max_frames=video.max_frames, fps=args.fps)
     check_clip_output(output, len(clip), inputs, args.force, fps=clip.fps)
-    result = stylize_video(clip, args.styles, config, video, weights=args.weights, device=device,
-                           progress=not args.quiet)
+    result = stylize_video(
+        clip, args.styles, config, video, weights=args.weights, device=device, progress=not args.quiet
+    )
     interrupted = result.stopped == "interrupted"
     if len(result.steps):
         result.save(output, overwrite=args.force)
     if interrupted:
-        print(f"nst_helpers: interrupted after {len(result.steps)} of {len(clip)} frames" +
-              (f": saved them to {output}" if len(result.steps) else "; nothing was written"), file=sys.stderr)
+        print(
+            f"nst_helpers: interrupted after {len(result.steps)} of {len(clip)} frames"
+            + (f": saved them to {output}" if len(result.steps) else "; nothing was written"),
+            file=sys.stderr,
+        )
     elif not args.quiet:
         print(f"saved {output}: {result.summary()}")
     if report is not None and len(result.steps):
-        data = {"output": str(output), "clip": str(args.clip), "styles": [str(s) for s in args.styles],
-                "frames": len(result.steps), "fps": result.fps, "method": result.method,
-                "seconds_per_frame": result.seconds, "steps_per_frame": result.steps,
-                "flow_seconds": result.flow_seconds, "style_loss_per_frame": result.style_losses,
-                "warping_error": result.warping_error, "warping_error_flow": result.flow_source,
-                "stopped": result.stopped, "config": result.config}
+        data = {
+            "output": str(output),
+            "clip": str(args.clip),
+            "styles": [str(s) for s in args.styles],
+            "frames": len(result.steps),
+            "fps": result.fps,
+            "method": result.method,
+            "seconds_per_frame": result.seconds,
+            "steps_per_frame": result.steps,
+            "flow_seconds": result.flow_seconds,
+            "style_loss_per_frame": result.style_losses,
+            "warping_error": result.warping_error,
+            "warping_error_flow": result.flow_source,
+            "stopped": result.stopped,
+            "config": result.config,
+        }
         files.check_output(report, inputs, True, "report")
         files.write_text(report, json.dumps(data, indent=2, default=str))
     return result.stopped if interrupted else None
@@ -462,20 +560,29 @@ def _add_demo(commands, parents):
     from .devices import CPU_SIZE
 
     p = commands.add_parser(
-        "demo", parents=parents, help="the bundled example at the seed's size and at 512 px, side by side (make demo)",
+        "demo",
+        parents=parents,
+        help="the bundled example at the seed's size and at 512 px, side by side (make demo)",
         description="What the course makes on this machine in about a minute: the bundled cat photo in the style of "
-                    f"The Starry Night, by the seed configuration at {CPU_SIZE} px ({PRESETS['seed'].steps} steps) and "
-                    f"at 512 px by one scale stopped at tol {DEMO_TOL:g} (bfloat16 where the machine has it "
-                    "natively), side by side in one picture. The last line says what was made, how, and how long "
-                    "it took.",
+        f"The Starry Night, by the seed configuration at {CPU_SIZE} px ({PRESETS['seed'].steps} steps) and "
+        f"at 512 px by one scale stopped at tol {DEMO_TOL:g} (bfloat16 where the machine has it "
+        "natively), side by side in one picture. The last line says what was made, how, and how long "
+        "it took.",
     )
     p.set_defaults(handler=run_demo)
     p.add_argument("-o", "--output", default="demo.png", help="the side-by-side picture (default %(default)s)")
     p.add_argument("--size", default="512", help="long side of the large picture in px (default %(default)s)")
-    p.add_argument("--seed-size", default=str(CPU_SIZE), metavar="PX",
-                   help="long side of the seed's picture in px (default %(default)s, the seed's CPU size)")
-    p.add_argument("--steps", default=str(PRESETS["seed"].steps),
-                   help="step budget of each picture (default %(default)s, the seed's)")
+    p.add_argument(
+        "--seed-size",
+        default=str(CPU_SIZE),
+        metavar="PX",
+        help="long side of the seed's picture in px (default %(default)s, the seed's CPU size)",
+    )
+    p.add_argument(
+        "--steps",
+        default=str(PRESETS["seed"].steps),
+        help="step budget of each picture (default %(default)s, the seed's)",
+    )
     p.add_argument("--report", metavar="FILE.json", help="write both runs' sizes, steps, seconds and losses as JSON")
 
 
@@ -530,9 +637,14 @@ def run_demo(args):
     start = time.perf_counter()
     model = load_vgg19(args.weights, device=device, progress=not args.quiet)
     # (label under the picture, how the last line says it was made, the run's options)
-    runs = [("seed", "the seed configuration", dict(size=seed_size, steps=steps)),
-            (f"one scale, tol {DEMO_TOL:g}, {precision}", f"one scale stopped at tol {DEMO_TOL:g} in {precision}",
-             dict(size=big_size, steps=steps, tol=DEMO_TOL, precision=precision))]
+    runs = [
+        ("seed", "the seed configuration", dict(size=seed_size, steps=steps)),
+        (
+            f"one scale, tol {DEMO_TOL:g}, {precision}",
+            f"one scale stopped at tol {DEMO_TOL:g} in {precision}",
+            dict(size=big_size, steps=steps, tol=DEMO_TOL, precision=precision),
+        ),
+    ]
     results = []
     for label, how, options in runs:
         result = stylize(None, None, "seed", model=model, progress=not args.quiet, log_every=0, **options)
@@ -541,11 +653,14 @@ def run_demo(args):
             break
     height = max(r.image.shape[-2] for _, _, r in results)
     # the labels say what and how; how long is the last line's (it depends on the machine and its load)
-    panels = [_demo_panel(r.image, f"{label}: {r.image.shape[-1]}x{r.image.shape[-2]} px, {r.evaluations} steps", height)
-              for label, _, r in results]
+    panels = [
+        _demo_panel(r.image, f"{label}: {r.image.shape[-1]}x{r.image.shape[-2]} px, {r.evaluations} steps", height)
+        for label, _, r in results
+    ]
     gap = 8
-    sheet = Image.new("RGB", (sum(p.width for p in panels) + gap * (len(panels) - 1), max(p.height for p in panels)),
-                      "white")
+    sheet = Image.new(
+        "RGB", (sum(p.width for p in panels) + gap * (len(panels) - 1), max(p.height for p in panels)), "white"
+    )
     x = 0
     for panel in panels:
         sheet.paste(panel, (x, 0))
@@ -553,46 +668,71 @@ def run_demo(args):
     save_image(pil_to_tensor(sheet), output, overwrite=True, protect=inputs)
     total = time.perf_counter() - start
     interrupted = results[-1][2].stopped == "interrupted"
-    made = [f"at {r.image.shape[-1]}x{r.image.shape[-2]} px by {how} ({r.evaluations} steps, {r.seconds:.0f} s)"
-            for _, how, r in results]
+    made = [
+        f"at {r.image.shape[-1]}x{r.image.shape[-2]} px by {how} ({r.evaluations} steps, {r.seconds:.0f} s)"
+        for _, how, r in results
+    ]
     if interrupted:
         print(f"nst_helpers: interrupted: saved what was painted so far to {output}", file=sys.stderr)
     elif not args.quiet:
-        print(f"demo: {output}: the bundled cat photo in the style of The Starry Night, {' and '.join(made)}; "
-              f"{total:.0f} s in all on {device.type} (VGG19 weights: {model.source})")
+        print(
+            f"demo: {output}: the bundled cat photo in the style of The Starry Night, {' and '.join(made)}; "
+            f"{total:.0f} s in all on {device.type} (VGG19 weights: {model.source})"
+        )
     if report is not None:
-        data = {"output": str(output), "device": str(device), "weights": model.source, "wall_seconds": total,
-                "pictures": [{"how": how, "size": list(r.image.shape[-2:]), "evaluations": r.evaluations,
-                              "seconds": r.seconds, "stopped": r.stopped,
-                              "losses": {k: r.losses.get(k) for k in PARTS}, "config": r.config}
-                             for _, how, r in results]}
+        data = {
+            "output": str(output),
+            "device": str(device),
+            "weights": model.source,
+            "wall_seconds": total,
+            "pictures": [
+                {
+                    "how": how,
+                    "size": list(r.image.shape[-2:]),
+                    "evaluations": r.evaluations,
+                    "seconds": r.seconds,
+                    "stopped": r.stopped,
+                    "losses": {k: r.losses.get(k) for k in PARTS},
+                    "config": r.config,
+                }
+                for _, how, r in results
+            ],
+        }
         files.check_output(report, inputs, True, "report")
         files.write_text(report, json.dumps(data, indent=2, default=str))
     return "interrupted" if interrupted else None
+
+
 def _add_sound(commands, parents):
     from .sound import MAX_SECONDS, MIN_SECONDS, SILENCE_DB, SOUNDS, SoundConfig
 
     p = commands.add_parser(
-        "sound", parents=parents[:1], help="give a sound the texture of another (notebook 12)",
+        "sound",
+        parents=parents[:1],
+        help="give a sound the texture of another (notebook 12)",
         description="Style transfer for sound (Ulyanov and Lebedev 2016): the log-spectrogram of CONTENT is "
-                    "optimised with L-BFGS so that a random 1-D convolutional network sees the content's "
-                    "activations and the Gram matrices of STYLE; Griffin-Lim then recovers a waveform. No "
-                    "pretrained weights. CONTENT and STYLE: .wav files or bundled sounds ("
-                    + ", ".join(SOUNDS) + "; synthesised by the package, 5 s each).",
+        "optimised with L-BFGS so that a random 1-D convolutional network sees the content's "
+        "activations and the Gram matrices of STYLE; Griffin-Lim then recovers a waveform. No "
+        "pretrained weights. CONTENT and STYLE: .wav files or bundled sounds ("
+        + ", ".join(SOUNDS)
+        + "; synthesised by the package, 5 s each).",
         epilog=f"input: WAV files of integer PCM (8-, 16-, 24- or 32-bit; floating-point WAV is refused: convert "
-               f"it, e.g. sox IN.wav -b 16 OUT.wav), any channel count (mixed to mono), any sample rate (resampled "
-               f"to --sample-rate), {MIN_SECONDS:g} to {MAX_SECONDS:g} s long, not silent (loudest sample above "
-               f"{SILENCE_DB:g} dBFS).\noutput: 16-bit PCM mono WAV at --sample-rate, as long as CONTENT, its peak "
-               f"at most -0.1 dBFS.\nexit status: 0 done, 2 bad input (one line on stderr, nothing written), 130 "
-               f"interrupted by Ctrl-C (the best spectrogram so far is turned into sound and saved).",
+        f"it, e.g. sox IN.wav -b 16 OUT.wav), any channel count (mixed to mono), any sample rate (resampled "
+        f"to --sample-rate), {MIN_SECONDS:g} to {MAX_SECONDS:g} s long, not silent (loudest sample above "
+        f"{SILENCE_DB:g} dBFS).\noutput: 16-bit PCM mono WAV at --sample-rate, as long as CONTENT, its peak "
+        f"at most -0.1 dBFS.\nexit status: 0 done, 2 bad input (one line on stderr, nothing written), 130 "
+        f"interrupted by Ctrl-C (the best spectrogram so far is turned into sound and saved).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(handler=run_sound)
     p.add_argument("content", metavar="CONTENT", help="the sound to keep (a .wav path or a bundled sound)")
     p.add_argument("style", metavar="STYLE", help="the sound whose texture to take (a .wav path or a bundled sound)")
     p.add_argument("-o", "--output", default="stylized.wav", help="the .wav file to write (default %(default)s)")
-    p.add_argument("--report", metavar="FILE.json", help="write seconds, steps, style distances, spectral "
-                   "convergence and loudness as JSON")
+    p.add_argument(
+        "--report",
+        metavar="FILE.json",
+        help="write seconds, steps, style distances, spectral convergence and loudness as JSON",
+    )
     _config_options(p, SoundConfig, title="algorithm (SoundConfig)")
 
 
@@ -622,20 +762,33 @@ def run_sound(args):
     result.save(output, overwrite=True, protect=inputs)
     interrupted = result.stopped == "interrupted"
     if interrupted:
-        print(f"nst_helpers: interrupted after {result.evaluations} steps: saved the best result so far to "
-              f"{output}", file=sys.stderr)
+        print(
+            f"nst_helpers: interrupted after {result.evaluations} steps: saved the best result so far to {output}",
+            file=sys.stderr,
+        )
     elif not args.quiet:
         print(f"saved {output}: {result.summary()}")
     if report is not None:
         m = result.measures
-        data = {"output": str(output), "content": str(args.content), "style": str(args.style),
-                "seconds": result.seconds, "griffin_lim_seconds": result.griffin_lim_seconds,
-                "wall_seconds": time.perf_counter() - start, "steps": result.evaluations, "stopped": result.stopped,
-                "losses": {k: v[-1] if v else None for k, v in result.history.items()},
-                "style_distance": m["style_distance"], "spectral_convergence": result.spectral_convergence,
-                "mean_spectrum_distance": m["mean_spectrum_distance"], "rms_db": m["rms_db"], "clipped": m["clipped"],
-                "sample_rate": result.sample_rate, "duration_seconds": len(result.waveform) / result.sample_rate,
-                "config": result.config}
+        data = {
+            "output": str(output),
+            "content": str(args.content),
+            "style": str(args.style),
+            "seconds": result.seconds,
+            "griffin_lim_seconds": result.griffin_lim_seconds,
+            "wall_seconds": time.perf_counter() - start,
+            "steps": result.evaluations,
+            "stopped": result.stopped,
+            "losses": {k: v[-1] if v else None for k, v in result.history.items()},
+            "style_distance": m["style_distance"],
+            "spectral_convergence": result.spectral_convergence,
+            "mean_spectrum_distance": m["mean_spectrum_distance"],
+            "rms_db": m["rms_db"],
+            "clipped": m["clipped"],
+            "sample_rate": result.sample_rate,
+            "duration_seconds": len(result.waveform) / result.sample_rate,
+            "config": result.config,
+        }
         files.check_output(report, inputs, True, "report")
         files.write_text(report, json.dumps(data, indent=2, default=str))
     return result.stopped if interrupted else None
@@ -712,8 +865,11 @@ def main(argv=None):
     except (MemoryError, RuntimeError) as err:
         if not is_out_of_memory(err):
             raise
-        print(f"nst_helpers: error: out of memory: this machine has too little free memory for this run "
-              f"({_on_disk()}): use a smaller --size (or --multiscale, or fewer --max-frames)", file=sys.stderr)
+        print(
+            f"nst_helpers: error: out of memory: this machine has too little free memory for this run "
+            f"({_on_disk()}): use a smaller --size (or --multiscale, or fewer --max-frames)",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     finally:
         warnings.showwarning = old_warning

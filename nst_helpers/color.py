@@ -15,9 +15,7 @@ from .errors import NSTError
 
 MODES = ("luminance", "histogram")
 
-_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114],
-                            [0.595716, -0.274453, -0.321263],
-                            [0.211456, -0.522591, 0.311135]])
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]])
 
 
 def check_mode(mode):
@@ -72,7 +70,7 @@ def _sqrtm(cov, inverse=False):
     vals, vecs = torch.linalg.eigh(cov + 1e-6 * torch.eye(3, dtype=cov.dtype, device=cov.device))
     vals = vals.clamp_min(1e-10)
     power = -0.5 if inverse else 0.5
-    return vecs @ torch.diag(vals ** power) @ vecs.T
+    return vecs @ torch.diag(vals**power) @ vecs.T
 
 
 def match_histogram(style, content):

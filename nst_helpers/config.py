@@ -10,7 +10,7 @@ from the fields (``cli.py`` reads each field's ``help``), so a new option is wri
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from . import color
-from .checks import (MAX_RANDOM_SEED, MAX_STEPS, check_choice, check_number, check_size, check_weight)
+from .checks import MAX_RANDOM_SEED, MAX_STEPS, check_choice, check_number, check_size, check_weight
 from .devices import PRECISIONS
 from .errors import NSTError
 from .layers import layer_info
@@ -35,38 +35,58 @@ class StyleConfig:
 
     name: str = "custom"
     description: str = field(default="", compare=False)
-    content_layers: tuple = field(default=("conv_4",), metadata=_opt(
-        "content layers (paper names like conv4_2 or tutorial names like conv_4)", "list", metavar="LAYER"))
-    style_layers: tuple = field(default=("conv_1", "conv_2", "conv_3", "conv_4", "conv_5"), metadata=_opt(
-        "style layers", "list", metavar="LAYER"))
-    layer_weights: tuple = field(default=None, metadata=_opt(
-        "one weight per style layer (default 1 each)", "list", metavar="W"))
+    content_layers: tuple = field(
+        default=("conv_4",),
+        metadata=_opt(
+            "content layers (paper names like conv4_2 or tutorial names like conv_4)", "list", metavar="LAYER"
+        ),
+    )
+    style_layers: tuple = field(
+        default=("conv_1", "conv_2", "conv_3", "conv_4", "conv_5"),
+        metadata=_opt("style layers", "list", metavar="LAYER"),
+    )
+    layer_weights: tuple = field(
+        default=None, metadata=_opt("one weight per style layer (default 1 each)", "list", metavar="W")
+    )
     content_weight: float = field(default=1.0, metadata=_opt("content weight alpha", metavar="ALPHA"))
     style_weight: float = field(default=1e5, metadata=_opt("style weight beta", metavar="BETA"))
     tv_weight: float = field(default=0.0, metadata=_opt("total-variation weight (smoothness)", metavar="W"))
     gram_norm: str = field(default="chw", metadata=_opt("Gram matrix normalisation", choices=GRAM_NORMS))
     pooling: str = field(default="max", metadata=_opt("VGG pooling (the paper recommends avg)", choices=POOLINGS))
-    steps: int = field(default=300, metadata=_opt("evaluations of the objective (forward + backward passes)",
-                                                   metavar="N"))
-    tol: float = field(default=0.0, metadata=_opt(
-        "stop early once the objective improved by less than this fraction over the last 20 steps (0: never)",
-        metavar="TOL"))
+    steps: int = field(
+        default=300, metadata=_opt("evaluations of the objective (forward + backward passes)", metavar="N")
+    )
+    tol: float = field(
+        default=0.0,
+        metadata=_opt(
+            "stop early once the objective improved by less than this fraction over the last 20 steps (0: never)",
+            metavar="TOL",
+        ),
+    )
     optimizer: str = field(default="lbfgs", metadata=_opt("optimiser", choices=OPTIMIZERS))
     lr: float = field(default=None, metadata=_opt("learning rate (L-BFGS 1, Adam 0.02)", metavar="LR"))
     line_search: str = field(default="strong_wolfe", metadata=_opt("L-BFGS line search", choices=LINE_SEARCHES))
     init: str = field(default="content", metadata=_opt("start from the content image or from noise", choices=INITS))
     random_seed: int = field(default=0, metadata=_opt("random seed for the noise start", metavar="N"))
-    size: object = field(default=None, metadata=_opt(
-        "long side in px, or HxW (default 128 on a CPU, 512 on a GPU)", metavar="PX"))
-    style_scale: float = field(default=1.0, metadata=_opt(
-        "style image size relative to the output: <1 finer strokes, >1 coarser", metavar="S"))
-    blend: tuple = field(default=None, metadata=_opt(
-        "one weight per style image (normalised to sum 1)", "list", metavar="W"))
+    size: object = field(
+        default=None, metadata=_opt("long side in px, or HxW (default 128 on a CPU, 512 on a GPU)", metavar="PX")
+    )
+    style_scale: float = field(
+        default=1.0, metadata=_opt("style image size relative to the output: <1 finer strokes, >1 coarser", metavar="S")
+    )
+    blend: tuple = field(
+        default=None, metadata=_opt("one weight per style image (normalised to sum 1)", "list", metavar="W")
+    )
     balance_styles: bool = field(default=False, metadata=_opt("divide each style's loss by its scale", "flag"))
     preserve_color: str = field(default=None, metadata=_opt("keep the content's colours", choices=color.MODES))
     multiscale: object = field(default=False, metadata=_opt("coarse-to-fine: optimise small, then refine", "flag"))
-    precision: str = field(default="float32", metadata=_opt(
-        "arithmetic of the VGG19 passes: bfloat16 is faster on CPUs with AVX512-BF16 and on GPUs", choices=PRECISIONS))
+    precision: str = field(
+        default="float32",
+        metadata=_opt(
+            "arithmetic of the VGG19 passes: bfloat16 is faster on CPUs with AVX512-BF16 and on GPUs",
+            choices=PRECISIONS,
+        ),
+    )
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -77,8 +97,10 @@ class StyleConfig:
         if self.layer_weights is not None:
             weights = _sequence(self.layer_weights, "layer weights")
             if len(weights) != len(self.style_layers):
-                raise NSTError(f"got {len(weights)} layer weights for {len(self.style_layers)} style layers: "
-                               f"give one per style layer")
+                raise NSTError(
+                    f"got {len(weights)} layer weights for {len(self.style_layers)} style layers: "
+                    f"give one per style layer"
+                )
             set_(self, "layer_weights", tuple(check_weight(w, "each layer weight") for w in weights))
         for name in ("content_weight", "style_weight", "tv_weight"):
             set_(self, name, check_weight(getattr(self, name), name.replace("_", " ")))
@@ -91,8 +113,11 @@ class StyleConfig:
             set_(self, "lr", check_number(self.lr, "learning rate", above=0, maximum=1e6))
         set_(self, "line_search", check_choice(self.line_search, LINE_SEARCHES, "line search"))
         set_(self, "init", check_choice(self.init, INITS, "init"))
-        set_(self, "random_seed", check_number(self.random_seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED,
-                                               integer=True))
+        set_(
+            self,
+            "random_seed",
+            check_number(self.random_seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED, integer=True),
+        )
         set_(self, "size", check_size(self.size))
         set_(self, "style_scale", check_number(self.style_scale, "style scale", above=0, maximum=8))
         if self.blend is not None:
@@ -153,8 +178,7 @@ def _multiscale(plan):
         size = check_size(level[0], "multiscale level size")
         if isinstance(size, tuple):
             raise NSTError("multiscale level sizes are long sides (one number each), not HxW pairs")
-        out.append((size, check_number(level[1], "multiscale level steps", minimum=1, maximum=MAX_STEPS,
-                                       integer=True)))
+        out.append((size, check_number(level[1], "multiscale level steps", minimum=1, maximum=MAX_STEPS, integer=True)))
     return tuple(out)
 
 
@@ -163,12 +187,12 @@ PRESETS = {
     "seed": StyleConfig(
         name="seed",
         description="the course's original configuration (the PyTorch tutorial's layers and 300 L-BFGS steps; "
-                    "beta 1e5, where the tutorial uses 1e6)",
+        "beta 1e5, where the tutorial uses 1e6)",
     ),
     "gatys": StyleConfig(
         name="gatys",
         description="Gatys et al. (2016): content relu4_2, style relu1_1..relu5_1 weighted 1/5 each with the paper's "
-                    "per-layer normalisation (Gram / H W: each layer's loss is 4 E_l), beta 1e3",
+        "per-layer normalisation (Gram / H W: each layer's loss is 4 E_l), beta 1e3",
         content_layers=("relu4_2",),
         style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
         layer_weights=(0.2, 0.2, 0.2, 0.2, 0.2),
@@ -194,8 +218,9 @@ def make_config(config="seed", **overrides):
         config = StyleConfig(name=str(saved.pop("name", "custom")), description=str(saved.pop("description", "")))
         overrides = {**saved, **overrides}
     elif not isinstance(config, StyleConfig):
-        raise NSTError(f"config must be a preset name ({', '.join(PRESETS)}) or a StyleConfig, "
-                       f"not {type(config).__name__}")
+        raise NSTError(
+            f"config must be a preset name ({', '.join(PRESETS)}) or a StyleConfig, not {type(config).__name__}"
+        )
     unknown = [k for k in overrides if k not in OPTIONS]
     if unknown:
         raise NSTError(f"unknown option {unknown[0]!r}: the options are {', '.join(OPTIONS)}")

@@ -50,8 +50,9 @@ def check_exercise(what, yours, expected, rtol=1e-4, atol=1e-6):
     yours = torch.as_tensor(yours)
     expected = torch.as_tensor(expected)
     if yours.shape != expected.shape:
-        raise AssertionError(f"{what}: your result has shape {tuple(yours.shape)}, the package's "
-                             f"{tuple(expected.shape)}")
+        raise AssertionError(
+            f"{what}: your result has shape {tuple(yours.shape)}, the package's {tuple(expected.shape)}"
+        )
     yours, expected = yours.detach().double().cpu(), expected.detach().double().cpu()
     if not torch.allclose(yours, expected, rtol=rtol, atol=atol):
         worst = (yours - expected).abs().max().item()
@@ -61,6 +62,7 @@ def check_exercise(what, yours, expected, rtol=1e-4, atol=1e-6):
 
 
 # --------------------------------------------------------------------------------------------- references
+
 
 class Reference(namedtuple("Reference", "key authors year title venue arxiv doi url")):
     """One work the course uses: who, when, what and where, and how to find it (arXiv number, DOI or a web
@@ -91,80 +93,303 @@ class Reference(namedtuple("Reference", "key authors year title venue arxiv doi 
 
 #: Every work the notebooks cite, in one list: each notebook ends with the ones it uses (``references_markdown``),
 #: and the book's bibliography page lists them all (``tools/build_course.py``).
-REFERENCES = tuple(Reference(*fields) for fields in (
-    ("ulyanov2016audio", "D. Ulyanov, V. Lebedev", 2016, "Audio texture synthesis and style transfer",
-     "blog post with code (no paper, arXiv number or DOI)", "", "",
-     "https://dmitryulyanov.github.io/audio-texture-synthesis-and-style-transfer/"),
-    ("ustyuzhaninov2016", "I. Ustyuzhaninov, W. Brendel, L. A. Gatys, M. Bethge", 2016,
-     "Texture Synthesis Using Shallow Convolutional Networks with Random Filters", "arXiv preprint", "1606.00021",
-     "", ""),
-    ("griffin1984", "D. W. Griffin, J. S. Lim", 1984, "Signal estimation from modified short-time Fourier transform",
-     "IEEE Transactions on Acoustics, Speech, and Signal Processing 32(2), 236-243", "", "10.1109/TASSP.1984.1164317",
-     ""),
-    ("perraudin2013", "N. Perraudin, P. Balazs, P. L. Søndergaard", 2013, "A fast Griffin-Lim algorithm",
-     "IEEE Workshop on Applications of Signal Processing to Audio and Acoustics (WASPAA)", "",
-     "10.1109/WASPAA.2013.6701851", ""),
-    ("mital2017", "P. K. Mital", 2017, "Time Domain Neural Audio Style Transfer", "arXiv preprint", "1711.11160", "",
-     ""),
-    ("huzaifah2019", "M. Huzaifah, L. Wyse", 2019, "Applying visual domain style transfer and texture synthesis "
-     "techniques to audio: insights and challenges", "Neural Computing and Applications", "1901.10240",
-     "10.1007/s00521-019-04053-8", ""),
-    ("shen2017", "T. Shen, T. Lei, R. Barzilay, T. Jaakkola", 2017, "Style Transfer from Non-Parallel Text by "
-     "Cross-Alignment", "Advances in Neural Information Processing Systems 30 (NeurIPS 2017)", "1705.09655", "", ""),
-    ("fu2018", "Z. Fu, X. Tan, N. Peng, D. Zhao, R. Yan", 2018, "Style Transfer in Text: Exploration and Evaluation",
-     "AAAI Conference on Artificial Intelligence (AAAI 2018)", "1711.06861", "", ""),
-    ("gatys2015texture", "L. A. Gatys, A. S. Ecker, M. Bethge", 2015,
-     "Texture Synthesis Using Convolutional Neural Networks", "Advances in Neural Information Processing Systems "
-     "28 (NeurIPS 2015)", "1505.07376", "", ""),
-    ("gatys2015arxiv", "L. A. Gatys, A. S. Ecker, M. Bethge", 2015, "A Neural Algorithm of Artistic Style",
-     "arXiv preprint (the first version of the method; its figures use other alpha/beta ratios than the CVPR "
-     "paper's)", "1508.06576", "", ""),
-    ("gatys2016", "L. A. Gatys, A. S. Ecker, M. Bethge", 2016, "Image Style Transfer Using Convolutional Neural "
-     "Networks", "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2016), pp. 2414-2423", "",
-     "10.1109/CVPR.2016.265", ""),
-    ("gatys2016color", "L. A. Gatys, M. Bethge, A. Hertzmann, E. Shechtman", 2016, "Preserving Color in Neural "
-     "Artistic Style Transfer", "arXiv preprint", "1606.05897", "", ""),
-    ("gatys2017", "L. A. Gatys, A. S. Ecker, M. Bethge, A. Hertzmann, E. Shechtman", 2017, "Controlling Perceptual "
-     "Factors in Neural Style Transfer", "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2017)",
-     "1611.07865", "", ""),
-    ("simonyan2015", "K. Simonyan, A. Zisserman", 2015, "Very Deep Convolutional Networks for Large-Scale Image "
-     "Recognition", "International Conference on Learning Representations (ICLR 2015)", "1409.1556", "", ""),
-    ("russakovsky2015", "O. Russakovsky, J. Deng, H. Su, J. Krause, S. Satheesh, S. Ma, Z. Huang, A. Karpathy, "
-     "A. Khosla, M. Bernstein, A. C. Berg, L. Fei-Fei", 2015, "ImageNet Large Scale Visual Recognition Challenge",
-     "International Journal of Computer Vision 115", "1409.0575", "", ""),
-    ("mahendran2015", "A. Mahendran, A. Vedaldi", 2015, "Understanding Deep Image Representations by Inverting "
-     "Them", "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2015)", "1412.0035", "", ""),
-    ("liu1989", "D. C. Liu, J. Nocedal", 1989, "On the Limited Memory BFGS Method for Large Scale Optimization",
-     "Mathematical Programming 45, pp. 503-528", "", "10.1007/BF01589116", ""),
-    ("kingma2015", "D. P. Kingma, J. Ba", 2015, "Adam: A Method for Stochastic Optimization",
-     "International Conference on Learning Representations (ICLR 2015)", "1412.6980", "", ""),
-    ("rudin1992", "L. I. Rudin, S. Osher, E. Fatemi", 1992, "Nonlinear Total Variation Based Noise Removal "
-     "Algorithms", "Physica D 60, pp. 259-268", "", "10.1016/0167-2789(92)90242-F", ""),
-    ("johnson2016", "J. Johnson, A. Alahi, L. Fei-Fei", 2016, "Perceptual Losses for Real-Time Style Transfer "
-     "and Super-Resolution", "European Conference on Computer Vision (ECCV 2016)", "1603.08155",
-     "10.1007/978-3-319-46475-6_43", ""),
-    ("ulyanov2016", "D. Ulyanov, A. Vedaldi, V. Lempitsky", 2016, "Instance Normalization: The Missing "
-     "Ingredient for Fast Stylization", "arXiv preprint", "1607.08022", "", ""),
-    ("odena2016", "A. Odena, V. Dumoulin, C. Olah", 2016, "Deconvolution and Checkerboard Artifacts",
-     "Distill", "", "10.23915/distill.00003", ""),
-    ("ioffe2015", "S. Ioffe, C. Szegedy", 2015, "Batch Normalization: Accelerating Deep Network Training by "
-     "Reducing Internal Covariate Shift", "International Conference on Machine Learning (ICML 2015)",
-     "1502.03167", "", ""),
-    ("he2016", "K. He, X. Zhang, S. Ren, J. Sun", 2016, "Deep Residual Learning for Image Recognition",
-     "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2016)", "1512.03385", "", ""),
-    ("ruder2016", "M. Ruder, A. Dosovitskiy, T. Brox", 2016, "Artistic Style Transfer for Videos",
-     "German Conference on Pattern Recognition (GCPR 2016)", "1604.08610", "", ""),
-    ("ruder2018", "M. Ruder, A. Dosovitskiy, T. Brox", 2018, "Artistic Style Transfer for Videos and Spherical "
-     "Images", "International Journal of Computer Vision 126", "1708.04538", "", ""),
-    ("kroeger2016", "T. Kroeger, R. Timofte, D. Dai, L. Van Gool", 2016, "Fast Optical Flow Using Dense Inverse "
-     "Search", "European Conference on Computer Vision (ECCV 2016)", "1603.03590", "", ""),
-    ("farneback2003", "G. Farnebäck", 2003, "Two-Frame Motion Estimation Based on Polynomial Expansion",
-     "Scandinavian Conference on Image Analysis (SCIA 2003), LNCS 2749, pp. 363-370", "",
-     "10.1007/3-540-45103-X_50", ""),
-    ("jacq_tutorial", "A. Jacq, edited by W. Herring", None, "Neural Transfer Using PyTorch",
-     "PyTorch Tutorials (web page; the seed configuration's source)", "", "",
-     "https://docs.pytorch.org/tutorials/advanced/neural_style_tutorial.html"),
-))
+REFERENCES = tuple(
+    Reference(*fields)
+    for fields in (
+        (
+            "ulyanov2016audio",
+            "D. Ulyanov, V. Lebedev",
+            2016,
+            "Audio texture synthesis and style transfer",
+            "blog post with code (no paper, arXiv number or DOI)",
+            "",
+            "",
+            "https://dmitryulyanov.github.io/audio-texture-synthesis-and-style-transfer/",
+        ),
+        (
+            "ustyuzhaninov2016",
+            "I. Ustyuzhaninov, W. Brendel, L. A. Gatys, M. Bethge",
+            2016,
+            "Texture Synthesis Using Shallow Convolutional Networks with Random Filters",
+            "arXiv preprint",
+            "1606.00021",
+            "",
+            "",
+        ),
+        (
+            "griffin1984",
+            "D. W. Griffin, J. S. Lim",
+            1984,
+            "Signal estimation from modified short-time Fourier transform",
+            "IEEE Transactions on Acoustics, Speech, and Signal Processing 32(2), 236-243",
+            "",
+            "10.1109/TASSP.1984.1164317",
+            "",
+        ),
+        (
+            "perraudin2013",
+            "N. Perraudin, P. Balazs, P. L. Søndergaard",
+            2013,
+            "A fast Griffin-Lim algorithm",
+            "IEEE Workshop on Applications of Signal Processing to Audio and Acoustics (WASPAA)",
+            "",
+            "10.1109/WASPAA.2013.6701851",
+            "",
+        ),
+        (
+            "mital2017",
+            "P. K. Mital",
+            2017,
+            "Time Domain Neural Audio Style Transfer",
+            "arXiv preprint",
+            "1711.11160",
+            "",
+            "",
+        ),
+        (
+            "huzaifah2019",
+            "M. Huzaifah, L. Wyse",
+            2019,
+            "Applying visual domain style transfer and texture synthesis techniques to audio: insights and challenges",
+            "Neural Computing and Applications",
+            "1901.10240",
+            "10.1007/s00521-019-04053-8",
+            "",
+        ),
+        (
+            "shen2017",
+            "T. Shen, T. Lei, R. Barzilay, T. Jaakkola",
+            2017,
+            "Style Transfer from Non-Parallel Text by Cross-Alignment",
+            "Advances in Neural Information Processing Systems 30 (NeurIPS 2017)",
+            "1705.09655",
+            "",
+            "",
+        ),
+        (
+            "fu2018",
+            "Z. Fu, X. Tan, N. Peng, D. Zhao, R. Yan",
+            2018,
+            "Style Transfer in Text: Exploration and Evaluation",
+            "AAAI Conference on Artificial Intelligence (AAAI 2018)",
+            "1711.06861",
+            "",
+            "",
+        ),
+        (
+            "gatys2015texture",
+            "L. A. Gatys, A. S. Ecker, M. Bethge",
+            2015,
+            "Texture Synthesis Using Convolutional Neural Networks",
+            "Advances in Neural Information Processing Systems 28 (NeurIPS 2015)",
+            "1505.07376",
+            "",
+            "",
+        ),
+        (
+            "gatys2015arxiv",
+            "L. A. Gatys, A. S. Ecker, M. Bethge",
+            2015,
+            "A Neural Algorithm of Artistic Style",
+            "arXiv preprint (the first version of the method; its figures use other alpha/beta ratios than the CVPR "
+            "paper's)",
+            "1508.06576",
+            "",
+            "",
+        ),
+        (
+            "gatys2016",
+            "L. A. Gatys, A. S. Ecker, M. Bethge",
+            2016,
+            "Image Style Transfer Using Convolutional Neural Networks",
+            "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2016), pp. 2414-2423",
+            "",
+            "10.1109/CVPR.2016.265",
+            "",
+        ),
+        (
+            "gatys2016color",
+            "L. A. Gatys, M. Bethge, A. Hertzmann, E. Shechtman",
+            2016,
+            "Preserving Color in Neural Artistic Style Transfer",
+            "arXiv preprint",
+            "1606.05897",
+            "",
+            "",
+        ),
+        (
+            "gatys2017",
+            "L. A. Gatys, A. S. Ecker, M. Bethge, A. Hertzmann, E. Shechtman",
+            2017,
+            "Controlling Perceptual Factors in Neural Style Transfer",
+            "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2017)",
+            "1611.07865",
+            "",
+            "",
+        ),
+        (
+            "simonyan2015",
+            "K. Simonyan, A. Zisserman",
+            2015,
+            "Very Deep Convolutional Networks for Large-Scale Image Recognition",
+            "International Conference on Learning Representations (ICLR 2015)",
+            "1409.1556",
+            "",
+            "",
+        ),
+        (
+            "russakovsky2015",
+            "O. Russakovsky, J. Deng, H. Su, J. Krause, S. Satheesh, S. Ma, Z. Huang, A. Karpathy, "
+            "A. Khosla, M. Bernstein, A. C. Berg, L. Fei-Fei",
+            2015,
+            "ImageNet Large Scale Visual Recognition Challenge",
+            "International Journal of Computer Vision 115",
+            "1409.0575",
+            "",
+            "",
+        ),
+        (
+            "mahendran2015",
+            "A. Mahendran, A. Vedaldi",
+            2015,
+            "Understanding Deep Image Representations by Inverting Them",
+            "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2015)",
+            "1412.0035",
+            "",
+            "",
+        ),
+        (
+            "liu1989",
+            "D. C. Liu, J. Nocedal",
+            1989,
+            "On the Limited Memory BFGS Method for Large Scale Optimization",
+            "Mathematical Programming 45, pp. 503-528",
+            "",
+            "10.1007/BF01589116",
+            "",
+        ),
+        (
+            "kingma2015",
+            "D. P. Kingma, J. Ba",
+            2015,
+            "Adam: A Method for Stochastic Optimization",
+            "International Conference on Learning Representations (ICLR 2015)",
+            "1412.6980",
+            "",
+            "",
+        ),
+        (
+            "rudin1992",
+            "L. I. Rudin, S. Osher, E. Fatemi",
+            1992,
+            "Nonlinear Total Variation Based Noise Removal Algorithms",
+            "Physica D 60, pp. 259-268",
+            "",
+            "10.1016/0167-2789(92)90242-F",
+            "",
+        ),
+        (
+            "johnson2016",
+            "J. Johnson, A. Alahi, L. Fei-Fei",
+            2016,
+            "Perceptual Losses for Real-Time Style Transfer and Super-Resolution",
+            "European Conference on Computer Vision (ECCV 2016)",
+            "1603.08155",
+            "10.1007/978-3-319-46475-6_43",
+            "",
+        ),
+        (
+            "ulyanov2016",
+            "D. Ulyanov, A. Vedaldi, V. Lempitsky",
+            2016,
+            "Instance Normalization: The Missing Ingredient for Fast Stylization",
+            "arXiv preprint",
+            "1607.08022",
+            "",
+            "",
+        ),
+        (
+            "odena2016",
+            "A. Odena, V. Dumoulin, C. Olah",
+            2016,
+            "Deconvolution and Checkerboard Artifacts",
+            "Distill",
+            "",
+            "10.23915/distill.00003",
+            "",
+        ),
+        (
+            "ioffe2015",
+            "S. Ioffe, C. Szegedy",
+            2015,
+            "Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift",
+            "International Conference on Machine Learning (ICML 2015)",
+            "1502.03167",
+            "",
+            "",
+        ),
+        (
+            "he2016",
+            "K. He, X. Zhang, S. Ren, J. Sun",
+            2016,
+            "Deep Residual Learning for Image Recognition",
+            "IEEE Conference on Computer Vision and Pattern Recognition (CVPR 2016)",
+            "1512.03385",
+            "",
+            "",
+        ),
+        (
+            "ruder2016",
+            "M. Ruder, A. Dosovitskiy, T. Brox",
+            2016,
+            "Artistic Style Transfer for Videos",
+            "German Conference on Pattern Recognition (GCPR 2016)",
+            "1604.08610",
+            "",
+            "",
+        ),
+        (
+            "ruder2018",
+            "M. Ruder, A. Dosovitskiy, T. Brox",
+            2018,
+            "Artistic Style Transfer for Videos and Spherical Images",
+            "International Journal of Computer Vision 126",
+            "1708.04538",
+            "",
+            "",
+        ),
+        (
+            "kroeger2016",
+            "T. Kroeger, R. Timofte, D. Dai, L. Van Gool",
+            2016,
+            "Fast Optical Flow Using Dense Inverse Search",
+            "European Conference on Computer Vision (ECCV 2016)",
+            "1603.03590",
+            "",
+            "",
+        ),
+        (
+            "farneback2003",
+            "G. Farnebäck",
+            2003,
+            "Two-Frame Motion Estimation Based on Polynomial Expansion",
+            "Scandinavian Conference on Image Analysis (SCIA 2003), LNCS 2749, pp. 363-370",
+            "",
+            "10.1007/3-540-45103-X_50",
+            "",
+        ),
+        (
+            "jacq_tutorial",
+            "A. Jacq, edited by W. Herring",
+            None,
+            "Neural Transfer Using PyTorch",
+            "PyTorch Tutorials (web page; the seed configuration's source)",
+            "",
+            "",
+            "https://docs.pytorch.org/tutorials/advanced/neural_style_tutorial.html",
+        ),
+    )
+)
 
 #: The works each notebook uses, in the order its References section lists them.
 NOTEBOOK_REFERENCES = {
@@ -177,8 +402,18 @@ NOTEBOOK_REFERENCES = {
     "07": ("gatys2016", "gatys2016color", "gatys2017", "rudin1992", "mahendran2015", "johnson2016"),
     "08": ("johnson2016", "gatys2016", "ulyanov2016", "odena2016", "ioffe2015", "he2016", "kingma2015", "simonyan2015"),
     "09": ("ruder2016", "ruder2018", "kroeger2016", "farneback2003", "gatys2016"),
-    "12": ("ulyanov2016audio", "gatys2015texture", "gatys2015arxiv", "ustyuzhaninov2016", "griffin1984",
-           "perraudin2013", "mital2017", "huzaifah2019", "shen2017", "fu2018"),
+    "12": (
+        "ulyanov2016audio",
+        "gatys2015texture",
+        "gatys2015arxiv",
+        "ustyuzhaninov2016",
+        "griffin1984",
+        "perraudin2013",
+        "mital2017",
+        "huzaifah2019",
+        "shen2017",
+        "fu2018",
+    ),
 }
 
 
@@ -192,8 +427,11 @@ def reference(key):
 
 def references_markdown(keys=None):
     """A Markdown list of references: ``keys`` in their order, or every reference sorted by author and year."""
-    refs = [reference(k) for k in keys] if keys is not None else sorted(
-        REFERENCES, key=lambda r: (r.authors.split(",")[0].split()[-1].lower(), r.year or 0))
+    refs = (
+        [reference(k) for k in keys]
+        if keys is not None
+        else sorted(REFERENCES, key=lambda r: (r.authors.split(",")[0].split()[-1].lower(), r.year or 0))
+    )
     return "\n".join(f"- {r.markdown()}" for r in refs)
 
 
@@ -203,10 +441,17 @@ def bibliography_page():
     for number, keys in NOTEBOOK_REFERENCES.items():
         for key in keys:
             cited_by.setdefault(key, []).append(str(int(number)))
-    lines = ["# References", "",
-             "Every work the course cites, with the notebooks that use it. Each notebook ends with its own list.", ""]
+    lines = [
+        "# References",
+        "",
+        "Every work the course cites, with the notebooks that use it. Each notebook ends with its own list.",
+        "",
+    ]
     for ref in sorted(REFERENCES, key=lambda r: (r.authors.split(",")[0].split()[-1].lower(), r.year or 0)):
         where = cited_by.get(ref.key, [])
-        lines.append(f"- {ref.markdown()} Notebook{'s' if len(where) > 1 else ''} {', '.join(where)}."
-                     if where else f"- {ref.markdown()}")
+        lines.append(
+            f"- {ref.markdown()} Notebook{'s' if len(where) > 1 else ''} {', '.join(where)}."
+            if where
+            else f"- {ref.markdown()}"
+        )
     return "\n".join(lines) + "\n"

@@ -34,8 +34,10 @@ def resolve_device(device="auto"):
         if not torch.cuda.is_available():
             raise NSTError(f"device {device!r} was asked for but CUDA is not available: use --device cpu (or auto)")
         if index is not None and int(index) >= torch.cuda.device_count():
-            raise NSTError(f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} "
-                           f"CUDA device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+            raise NSTError(
+                f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} "
+                f"CUDA device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}"
+            )
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise NSTError("device 'mps' was asked for but Apple's MPS is not available: use --device cpu (or auto)")
     return torch.device(name)

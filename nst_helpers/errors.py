@@ -22,7 +22,7 @@ def one_line(text, limit=1000):
     runs of white space made single spaces, at most ``limit`` characters."""
     text = _ESCAPES.sub("", str(text))
     text = " ".join(_CONTROLS.sub("", text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class NSTError(ValueError):
@@ -33,8 +33,11 @@ class NSTError(ValueError):
 
 
 #: What torch, the C allocator and CUDA / MPS say when memory runs out.
-_OUT_OF_MEMORY = re.compile(r"out of memory|can't allocate memory|cannot allocate memory|not enough memory|"
-                            r"failed to allocate|std::bad_alloc", re.I)
+_OUT_OF_MEMORY = re.compile(
+    r"out of memory|can't allocate memory|cannot allocate memory|not enough memory|"
+    r"failed to allocate|std::bad_alloc",
+    re.I,
+)
 
 
 def is_out_of_memory(err):

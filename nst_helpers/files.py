@@ -57,8 +57,13 @@ def _stat(path, what):
 
 
 def _kind(mode):
-    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")):
+    for test, name in (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
         if test(mode):
             return name
     return "not an ordinary file"
@@ -78,8 +83,10 @@ def input_file(path, what="file", missing="check the path", folder="give the pat
     if stat.S_ISDIR(st.st_mode):
         raise NSTError(f"{what} {_short(path)} is a folder: {folder}")
     if not stat.S_ISREG(st.st_mode):
-        raise NSTError(f"{what} {_short(path)} is {_kind(st.st_mode)}, not a regular file: give the path of an "
-                       f"ordinary file (it would never be read to its end)")
+        raise NSTError(
+            f"{what} {_short(path)} is {_kind(st.st_mode)}, not a regular file: give the path of an "
+            f"ordinary file (it would never be read to its end)"
+        )
     return path
 
 
@@ -117,11 +124,15 @@ def check_not_input(path, inputs=(), what="output"):
         if src is None:
             continue
         if same_file(path, src):
-            raise NSTError(f"{what} {_short(path)} is a file this run reads ({_short(src)}): choose another "
-                           f"name (inputs are never overwritten)")
+            raise NSTError(
+                f"{what} {_short(path)} is a file this run reads ({_short(src)}): choose another "
+                f"name (inputs are never overwritten)"
+            )
         if os.path.isdir(src) and os.path.isfile(path) and same_file(Path(path).parent, src):
-            raise NSTError(f"{what} {_short(path)} is a file in {_short(src)}, a folder this run reads: choose "
-                           f"another name (inputs are never overwritten)")
+            raise NSTError(
+                f"{what} {_short(path)} is a file in {_short(src)}, a folder this run reads: choose "
+                f"another name (inputs are never overwritten)"
+            )
 
 
 def check_output(path, inputs=(), overwrite=False, what="output"):
@@ -136,8 +147,10 @@ def check_output(path, inputs=(), overwrite=False, what="output"):
         raise NSTError(f"{what} {_short(path)} is a folder: give a file name")
     if exists(path, what):
         if not overwrite:
-            raise NSTError(f"{what} {_short(path)} already exists: pass --force (overwrite=True) to replace it, "
-                           f"or choose another name")
+            raise NSTError(
+                f"{what} {_short(path)} already exists: pass --force (overwrite=True) to replace it, "
+                f"or choose another name"
+            )
         if not os.path.isfile(path):
             raise NSTError(f"{what} {_short(path)} is not an ordinary file: choose another name")
     if not _can_create(folder):
@@ -186,11 +199,13 @@ def atomic_write(path, write, replace=True, by_name=False):
 def _atomic_write(path, write, replace, by_name):
     folder = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".part" + (path.suffix if by_name else ""),
-                                   dir=folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name[:100]}.", suffix=".part" + (path.suffix if by_name else ""), dir=folder
+        )
     except OSError as err:
-        raise NSTError(f"cannot write in folder {_short(folder)} ({err.strerror}): choose a folder you can "
-                       f"write to") from None
+        raise NSTError(
+            f"cannot write in folder {_short(folder)} ({err.strerror}): choose a folder you can write to"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             if not by_name:
@@ -257,8 +272,9 @@ def _link_new(tmp, path):
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise NSTError(f"{_short(path)} appeared while it was being written: nothing was replaced; choose "
-                       f"another name") from None
+        raise NSTError(
+            f"{_short(path)} appeared while it was being written: nothing was replaced; choose another name"
+        ) from None
     except OSError:  # a file system without hard links: check, then rename
         if exists(path):
             raise NSTError(f"{_short(path)} already exists: nothing was replaced; choose another name") from None

@@ -114,8 +114,12 @@ def open_image(source, what="image", size=None, max_side=None):
 def _image_path(source, what):
     """The regular file behind ``source`` and its name for messages."""
     path = source_path(source, what)
-    path = files.input_file(path, what, missing=f"check the path, or use a bundled example ({', '.join(EXAMPLES)})",
-                            folder="give the path of an image file")
+    path = files.input_file(
+        path,
+        what,
+        missing=f"check the path, or use a bundled example ({', '.join(EXAMPLES)})",
+        folder="give the path of an image file",
+    )
     return path, repr(str(source)[:80])
 
 
@@ -132,8 +136,10 @@ def _check_header(img, what, name):
     if img.width * img.height > MAX_INPUT_PIXELS or img.width < 1 or img.height < 1:
         raise Image.DecompressionBombError()
     if min(img.size) < MIN_SIZE:
-        raise NSTError(f"{what} {name} is {img.width}x{img.height} px, smaller than {MIN_SIZE} px on a side: give a "
-                       f"picture at least {MIN_SIZE}x{MIN_SIZE} px")
+        raise NSTError(
+            f"{what} {name} is {img.width}x{img.height} px, smaller than {MIN_SIZE} px on a side: give a "
+            f"picture at least {MIN_SIZE}x{MIN_SIZE} px"
+        )
 
 
 def _reduced(img, target):
@@ -156,25 +162,43 @@ def _decoding_error(err, what, name):
     if isinstance(err, NSTError):
         raise err
     if isinstance(err, Image.DecompressionBombError):
-        raise NSTError(f"{what} {name} claims to be larger than {MAX_INPUT_PIXELS // 10**6} megapixels (a "
-                       f"damaged file or a decompression bomb): downscale it with an image editor first") from None
+        raise NSTError(
+            f"{what} {name} claims to be larger than {MAX_INPUT_PIXELS // 10**6} megapixels (a "
+            f"damaged file or a decompression bomb): downscale it with an image editor first"
+        ) from None
     if isinstance(err, UnidentifiedImageError):
         raise NSTError(f"{what} {name} is not an image Pillow can read: use a JPEG or PNG file") from None
     if isinstance(err, MemoryError):
         raise NSTError(f"{what} {name} is too large to decode in this machine's memory: downscale it first") from None
-    if isinstance(err, (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, struct.error,
-                        ZeroDivisionError, OverflowError, RuntimeError, AttributeError, AssertionError)):
+    if isinstance(
+        err,
+        (
+            OSError,
+            SyntaxError,
+            ValueError,
+            EOFError,
+            IndexError,
+            TypeError,
+            KeyError,
+            struct.error,
+            ZeroDivisionError,
+            OverflowError,
+            RuntimeError,
+            AttributeError,
+            AssertionError,
+        ),
+    ):
         first = " ".join(str(err).split())[:100] or type(err).__name__
-        raise NSTError(f"{what} {name} could not be read ({first}): the file may be damaged or truncated; save it "
-                       f"again") from None
+        raise NSTError(
+            f"{what} {name} could not be read ({first}): the file may be damaged or truncated; save it again"
+        ) from None
     raise err
 
 
 def probe_images(sources, what="image"):
     """``probe_image`` for every source that is a file (path or bundled name); pictures already in memory
     (PIL images, tensors) pass. Returns the ``ImageInfo`` of each file, None for the others."""
-    return [probe_image(s, what) if isinstance(s, (str, Path)) or hasattr(s, "__fspath__") else None
-            for s in sources]
+    return [probe_image(s, what) if isinstance(s, (str, Path)) or hasattr(s, "__fspath__") else None for s in sources]
 
 
 class ImageInfo(NamedTuple):
@@ -232,11 +256,15 @@ def probe_image(source, what="image"):
 
 def _check_source_type(source, what):
     if isinstance(source, np.ndarray):
-        raise NSTError(f"{what} is a numpy array: pass PIL.Image.fromarray(array) (uint8, HxWx3) or a "
-                       f"1x3xHxW float tensor in [0, 1]")
+        raise NSTError(
+            f"{what} is a numpy array: pass PIL.Image.fromarray(array) (uint8, HxWx3) or a "
+            f"1x3xHxW float tensor in [0, 1]"
+        )
     if not isinstance(source, (str, Path)) and not hasattr(source, "__fspath__"):
-        raise NSTError(f"{what} must be a file path, a bundled example name ({', '.join(EXAMPLES)}), a PIL image "
-                       f"or a 1x3xHxW tensor, not {type(source).__name__}")
+        raise NSTError(
+            f"{what} must be a file path, a bundled example name ({', '.join(EXAMPLES)}), a PIL image "
+            f"or a 1x3xHxW tensor, not {type(source).__name__}"
+        )
 
 
 def target_size(width, height, size):
@@ -269,11 +297,15 @@ def check_target(width, height, size, what="the picture", option="size"):
     while need < MAX_SIZE and min(target_size(width, height, need)) < MIN_SIZE:
         need += 1
     if min(target_size(width, height, need)) < MIN_SIZE:
-        raise NSTError(f"{what} is {width}x{height} px, too narrow: at any size up to {MAX_SIZE} px its short side "
-                       f"stays under {MIN_SIZE} px; crop it to a wider shape")
+        raise NSTError(
+            f"{what} is {width}x{height} px, too narrow: at any size up to {MAX_SIZE} px its short side "
+            f"stays under {MIN_SIZE} px; crop it to a wider shape"
+        )
     short = "height" if h < w else "width"
-    raise NSTError(f"{option} {size} makes {what} {w}x{h} px, and its {short} must be at least {MIN_SIZE} px: give "
-                   f"{option} {need} or more")
+    raise NSTError(
+        f"{option} {size} makes {what} {w}x{h} px, and its {short} must be at least {MIN_SIZE} px: give "
+        f"{option} {need} or more"
+    )
 
 
 def resize(img, size):
@@ -313,8 +345,10 @@ def check_tensor_image(t, what="image"):
         raise NSTError(f"{what} tensor holds NaN or infinite values: give a picture with values in [0, 1]")
     lo, hi = float(t.min()), float(t.max())
     if lo < -0.5 or hi > 1.5:
-        raise NSTError(f"{what} tensor has values from {lo:.3g} to {hi:.3g}, not in [0, 1]: divide 0..255 values "
-                       f"by 255 (or undo a normalisation) first")
+        raise NSTError(
+            f"{what} tensor has values from {lo:.3g} to {hi:.3g}, not in [0, 1]: divide 0..255 values "
+            f"by 255 (or undo a normalisation) first"
+        )
     return t.clamp(0, 1)
 
 
@@ -326,8 +360,9 @@ def load_image(source, size=None, device="cpu", what="image", max_side=None):
         if size is not None:
             h, w = target_size(t.shape[-1], t.shape[-2], size)
             if (h, w) != tuple(t.shape[-2:]):
-                t = torch.nn.functional.interpolate(t, size=(h, w), mode="bilinear", align_corners=False,
-                                                    antialias=True).clamp(0, 1)
+                t = torch.nn.functional.interpolate(
+                    t, size=(h, w), mode="bilinear", align_corners=False, antialias=True
+                ).clamp(0, 1)
         return t.to(device)
     img = open_image(source, what, size=size, max_side=max_side)
     if size is None and max_side is not None and max(img.size) > max_side:
@@ -374,8 +409,10 @@ def image_format(path):
     fmt = writable_formats().get(suffix)
     if fmt is None:
         what = f"'{suffix}'" if suffix else "no extension"
-        raise NSTError(f"cannot save a picture as {str(path)[:80]!r} ({what} is not a format Pillow can write "
-                       f"RGB to): end the name in .png or .jpg")
+        raise NSTError(
+            f"cannot save a picture as {str(path)[:80]!r} ({what} is not a format Pillow can write "
+            f"RGB to): end the name in .png or .jpg"
+        )
     return fmt
 
 
@@ -383,8 +420,10 @@ def check_finite(picture, what="the picture"):
     """An ``NSTError`` if a picture tensor holds NaN or infinite values: saved, they would be black pixels
     that look like a result. Every writer checks this before it writes."""
     if torch.is_tensor(picture) and picture.is_floating_point() and not bool(torch.isfinite(picture).all()):
-        raise NSTError(f"{what} holds NaN or infinite values (the network or the optimisation diverged): nothing "
-                       f"was written; train the network again with a lower learning rate, or lower the weights")
+        raise NSTError(
+            f"{what} holds NaN or infinite values (the network or the optimisation diverged): nothing "
+            f"was written; train the network again with a lower learning rate, or lower the weights"
+        )
     return picture
 
 
@@ -422,6 +461,7 @@ def image_files(folder, what="folder of images"):
     except OSError as err:
         raise NSTError(f"cannot read {what} {str(folder)[:80]!r} ({err.strerror}): check its permissions") from None
     if not found:
-        raise NSTError(f"{what} {str(folder)[:80]!r} holds no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...): "
-                       f"put some images in it")
+        raise NSTError(
+            f"{what} {str(folder)[:80]!r} holds no images ({', '.join(IMAGE_SUFFIXES[:3])}, ...): put some images in it"
+        )
     return found

@@ -18,8 +18,7 @@ from collections import namedtuple
 from .errors import NSTError
 
 #: Channels of each convolution, "M" for a 2x2 pooling (torchvision's configuration "E").
-VGG19_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
-                512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
+VGG19_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
 
 Layer = namedtuple("Layer", "index paper tutorial kind channels downsample in_channels")
 Layer.__doc__ = """One module of ``vgg19().features``.
@@ -103,8 +102,10 @@ def check_image_size(image, layers, what="the image"):
     h, w = image.shape[-2:]
     if min(h, w) < need:
         deepest = max(layers, key=lambda n: layer_info(n).downsample)
-        raise NSTError(f"{what} is {w}x{h} px, too small for layer {deepest}, which needs at least {need} px "
-                       f"on each side: use a larger size")
+        raise NSTError(
+            f"{what} is {w}x{h} px, too small for layer {deepest}, which needs at least {need} px "
+            f"on each side: use a larger size"
+        )
 
 
 def layer_table(kinds=("conv", "relu", "pool")):

@@ -24,7 +24,7 @@ def estimate_bytes(height, width, layers, styles=1, lbfgs_history=100):
     """An estimate of the peak memory of optimising an ``height`` x ``width`` picture."""
     deepest = max((layer_info(n).index for n in layers), default=0)
     pixels = height * width
-    activations = sum(r.channels * pixels / r.downsample ** 2 for r in LAYERS if r.index <= deepest)
+    activations = sum(r.channels * pixels / r.downsample**2 for r in LAYERS if r.index <= deepest)
     grams = sum(layer_info(n).channels ** 2 for n in layers) * (styles + 2)
     history = 2 * lbfgs_history * 3 * pixels * 4
     return int(BASE_BYTES + activations * BYTES_PER_ACTIVATION + grams * 4 + history + 20 * 3 * pixels * 4)
@@ -55,8 +55,10 @@ def check_memory(height, width, layers, device, styles=1, lbfgs_history=100, wha
     need = estimate_bytes(height, width, layers, styles, lbfgs_history)
     have = available_bytes(device)
     if have is not None and need > have:
-        raise NSTError(f"{what} at {width}x{height} px needs about {need / 2**30:.1f} GB of memory but "
-                       f"{have / 2**30:.1f} GB are free: use a smaller size (or --multiscale for large pictures)")
+        raise NSTError(
+            f"{what} at {width}x{height} px needs about {need / 2**30:.1f} GB of memory but "
+            f"{have / 2**30:.1f} GB are free: use a smaller size (or --multiscale for large pictures)"
+        )
     return need
 
 
@@ -65,8 +67,9 @@ def check_bytes(need, device, what="this run", advice="use a smaller size"):
     ``device``; returns ``need``. For the runs ``check_memory`` does not model (a network's pass, a clip)."""
     have = available_bytes(device)
     if have is not None and need > have:
-        raise NSTError(f"{what} needs about {need / 2**30:.1f} GB of memory but {have / 2**30:.1f} GB are free: "
-                       f"{advice}")
+        raise NSTError(
+            f"{what} needs about {need / 2**30:.1f} GB of memory but {have / 2**30:.1f} GB are free: {advice}"
+        )
     return need
 
 

@@ -114,9 +114,20 @@ class Objective:
     tv_weight = _weight_property("tv weight")
     temporal_weight = _weight_property("temporal weight")
 
-    def __init__(self, model, content_terms=(), style_terms=(), content_weight=1.0, style_weight=1.0,
-                 tv_weight=0.0, blend=None, style_scales=None, temporal_term=None, temporal_weight=0.0,
-                 precision="float32"):
+    def __init__(
+        self,
+        model,
+        content_terms=(),
+        style_terms=(),
+        content_weight=1.0,
+        style_weight=1.0,
+        tv_weight=0.0,
+        blend=None,
+        style_scales=None,
+        temporal_term=None,
+        temporal_weight=0.0,
+        precision="float32",
+    ):
         self.model, self.precision = model, precision
         self.content_terms = list(content_terms)
         self.style_terms = [list(group) for group in style_terms]
@@ -166,8 +177,11 @@ class Objective:
 
     def __call__(self, image):
         raw = self.losses(image)
-        weighted = {"content": self.content_weight * raw["content"], "style": self.style_weight * raw["style"],
-                    "tv": self.tv_weight * raw["tv"]}
+        weighted = {
+            "content": self.content_weight * raw["content"],
+            "style": self.style_weight * raw["style"],
+            "tv": self.tv_weight * raw["tv"],
+        }
         total = weighted["content"] + weighted["style"] + weighted["tv"]
         if self.temporal_term is not None:  # a video frame after the first
             weighted["temporal"] = self.temporal_weight * raw["temporal"]
@@ -190,24 +204,43 @@ def build_objective(model, content, styles, config, masks=None):
     blend = config.blend_for(len(styles)) if styles else None
     if config.precision == "bfloat16":
         if content.device.type not in ("cpu", "cuda"):
-            raise NSTError(f"precision bfloat16 runs on a CPU or a CUDA GPU, not on {content.device.type}: use "
-                           f"precision float32")
+            raise NSTError(
+                f"precision bfloat16 runs on a CPU or a CUDA GPU, not on {content.device.type}: use precision float32"
+            )
         if not bfloat16_is_fast(content.device):
-            warnings.warn("this device has no native bfloat16 arithmetic, so precision bfloat16 will be slower "
-                          "than float32: use precision float32", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                "this device has no native bfloat16 arithmetic, so precision bfloat16 will be slower "
+                "than float32: use precision float32",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     layer_weights = config.style_layer_weights()
     terms = content_terms(model, content, config.content_layers)
     with torch.no_grad():
         style_terms = []
         for i, style in enumerate(styles):
             feats = model(style, config.style_layers)
-            mask = None if masks is None else F.interpolate(masks[i].to(content), size=content.shape[-2:],
-                                                             mode="bilinear", align_corners=False)
-            style_terms.append([(w, StyleTerm(layer, gram_matrix(feats[layer], config.gram_norm), config.gram_norm,
-                                              mask))
-                                for layer, w in zip(config.style_layers, layer_weights)])
-        objective = Objective(model, terms, style_terms, config.content_weight, config.style_weight,
-                              config.tv_weight, blend, precision=config.precision)
+            mask = (
+                None
+                if masks is None
+                else F.interpolate(masks[i].to(content), size=content.shape[-2:], mode="bilinear", align_corners=False)
+            )
+            style_terms.append(
+                [
+                    (w, StyleTerm(layer, gram_matrix(feats[layer], config.gram_norm), config.gram_norm, mask))
+                    for layer, w in zip(config.style_layers, layer_weights)
+                ]
+            )
+        objective = Objective(
+            model,
+            terms,
+            style_terms,
+            config.content_weight,
+            config.style_weight,
+            config.tv_weight,
+            blend,
+            precision=config.precision,
+        )
         if config.balance_styles and style_terms:
             # A style's scale: its loss at the content image, where a transfer starts.
             objective.style_scales = [v.item() or 1.0 for v in objective.losses(content)["per_style"]]

@@ -106,9 +106,14 @@ def initial_image(init, content, random_seed=0, noise_amplitude=1.0):
 def make_optimizer(name, x, lr=None, line_search="strong_wolfe", history_size=100, max_iter=MAX_STEPS):
     """The torch optimiser for the pixels ``x``: L-BFGS (lr 1) or Adam (lr 0.02)."""
     if name == "lbfgs":
-        return torch.optim.LBFGS([x], lr=1 if lr is None else lr, max_iter=max_iter, max_eval=max_iter,
-                                 history_size=history_size,
-                                 line_search_fn=None if line_search in (None, "none") else line_search)
+        return torch.optim.LBFGS(
+            [x],
+            lr=1 if lr is None else lr,
+            max_iter=max_iter,
+            max_eval=max_iter,
+            history_size=history_size,
+            line_search_fn=None if line_search in (None, "none") else line_search,
+        )
     if name == "adam":
         return torch.optim.Adam([x], lr=0.02 if lr is None else lr)
     raise NSTError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
@@ -149,8 +154,10 @@ class _Run:
         """After an evaluation: keep the losses and the best picture, report, and stop if asked to."""
         if not math.isfinite(parts["total"]):
             if self.evaluations == 0:
-                raise NSTError(f"the objective is not finite at the start (total = {parts['total']}): lower the "
-                               f"content, style or tv weight")
+                raise NSTError(
+                    f"the objective is not finite at the start (total = {parts['total']}): lower the "
+                    f"content, style or tv weight"
+                )
             raise _Stop("diverged")
         for key in PARTS:
             self.history[key].append(parts.get(key, 0.0))
@@ -176,14 +183,37 @@ class _Run:
     def result(self, stopped, seconds):
         self.bar.close()
         if stopped == "diverged":
-            warnings.warn("the optimisation produced a non-finite loss and stopped; the best image so far is "
-                          "returned: lower the weights or the learning rate", RuntimeWarning, stacklevel=3)
-        return OptimizationResult(image=self.best["image"], history=self.history, evaluations=self.evaluations,
-                                  seconds=seconds, stopped=stopped, best_step=self.best["step"])
+            warnings.warn(
+                "the optimisation produced a non-finite loss and stopped; the best image so far is "
+                "returned: lower the weights or the learning rate",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return OptimizationResult(
+            image=self.best["image"],
+            history=self.history,
+            evaluations=self.evaluations,
+            seconds=seconds,
+            stopped=stopped,
+            best_step=self.best["step"],
+        )
 
 
-def optimize_image(objective, init, config="seed", *, steps=None, tol=None, callback=None, callback_every=50,
-                   should_stop=None, progress=True, log_every=50, desc="optimising", lbfgs_history=100):
+def optimize_image(
+    objective,
+    init,
+    config="seed",
+    *,
+    steps=None,
+    tol=None,
+    callback=None,
+    callback_every=50,
+    should_stop=None,
+    progress=True,
+    log_every=50,
+    desc="optimising",
+    lbfgs_history=100,
+):
     """Minimise ``objective(image) -> (total, parts)`` over the pixels of ``init``, as ``config`` says.
 
     config: a ``StyleConfig`` (or preset name): its ``optimizer``, ``lr``, ``line_search``, ``steps``

@@ -32,8 +32,9 @@ def show_images(images, titles=None, ncols=None, size=4.0, suptitle=None, fontsi
     nrows = math.ceil(len(images) / ncols)
     pils = [_as_pil(im) for im in images]
     aspect = max(p.height / p.width for p in pils)
-    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(size * ncols, size * nrows * aspect + 0.6 * nrows),
-                             squeeze=False)
+    fig, axes = _pyplot().subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows * aspect + 0.6 * nrows), squeeze=False
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, pil, title in zip(axes.flat, pils, titles):
@@ -75,8 +76,9 @@ def plot_losses(history, title="losses", log=True, ax=None, fontsize=14):
     return fig
 
 
-def loss_plot_png(history, keys=("content_loss", "style_loss"), marks=(), width=4.0, height=2.4, dpi=80, fontsize=8,
-                  title=None):
+def loss_plot_png(
+    history, keys=("content_loss", "style_loss"), marks=(), width=4.0, height=2.4, dpi=80, fontsize=8, title=None
+):
     """A loss plot as PNG bytes, drawn on matplotlib's Agg canvas (no pyplot state: safe from a thread)."""
     import io
 
@@ -115,8 +117,9 @@ def show_grams(grams, titles, size=4.0, max_channels=32, difference=False, fonts
     is larger, blue where it is smaller."""
     plt = _pyplot()
     if len({tuple(g.shape[-2:]) for g in grams}) > 1:
-        raise ValueError("show_grams compares Gram matrices of one layer (the same number of channels): "
-                         "call it once per layer")
+        raise ValueError(
+            "show_grams compares Gram matrices of one layer (the same number of channels): call it once per layer"
+        )
     order = gram_order(grams, max_channels)
     panels = [_gram_panel(g, order) for g in grams]
     logs = [torch.log10(p.abs() + 1e-8) for p in panels]
@@ -125,8 +128,13 @@ def show_grams(grams, titles, size=4.0, max_channels=32, difference=False, fonts
     extra = 1 if difference else 0
     if difference and len(grams) != 2:
         raise ValueError("difference=True compares exactly two Gram matrices")
-    fig, axes = plt.subplots(1, len(grams) + extra, figsize=(size * (len(grams) + extra) + 1.5, size + 0.3),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(grams) + extra,
+        figsize=(size * (len(grams) + extra) + 1.5, size + 0.3),
+        squeeze=False,
+        layout="constrained",
+    )
     axes = axes[0]
     for ax, lg, title in zip(axes, logs, titles):
         im = ax.imshow(lg.numpy(), cmap="magma", vmin=vmin, vmax=vmax)
@@ -176,8 +184,11 @@ def show_receptive_fields(image, layers, size=6.0, fontsize=14):
     half = max([receptive_field(n) for n in layers] + [pil.width, pil.height]) / 2 + 2
     for k, name in enumerate(layers):
         rf = receptive_field(name)
-        ax.add_patch(plt.Rectangle((cx - rf / 2, cy - rf / 2), rf, rf, fill=False, lw=2.5, color=colours(k),
-                                   label=f"{name}: {rf} px"))
+        ax.add_patch(
+            plt.Rectangle(
+                (cx - rf / 2, cy - rf / 2), rf, rf, fill=False, lw=2.5, color=colours(k), label=f"{name}: {rf} px"
+            )
+        )
     ax.add_patch(plt.Rectangle((-0.5, -0.5), pil.width, pil.height, fill=False, lw=1, ls=":", color="0.3"))
     ax.set_xlim(cx - half, cx + half)
     ax.set_ylim(cy + half, cy - half)
@@ -233,8 +244,15 @@ def method_diagram(fontsize=12):
     path = [(11.1, 2.2), (11.1, 0.3), (-0.1, 0.3), (-0.1, 2.75)]  # below the boxes, back to the picture
     ax.plot(*zip(*path), color="#b03030", lw=2, ls="--")
     arrow(-0.1, 2.75, 0.15, 2.75, colour="#b03030")
-    ax.text(5.5, 0.0, "the gradient of the loss with respect to the pixels of $x$ (back-propagation): "
-            "L-BFGS changes $x$, nothing else", ha="center", fontsize=fontsize - 1, color="#b03030")
+    ax.text(
+        5.5,
+        0.0,
+        "the gradient of the loss with respect to the pixels of $x$ (back-propagation): "
+        "L-BFGS changes $x$, nothing else",
+        ha="center",
+        fontsize=fontsize - 1,
+        color="#b03030",
+    )
     ax.text(1.1, 5.25, "inputs", ha="center", fontsize=fontsize, weight="bold")
     ax.text(3.9, 5.25, "one network", ha="center", fontsize=fontsize, weight="bold")
     ax.text(6.9, 5.25, "what is compared", ha="center", fontsize=fontsize, weight="bold")

@@ -45,8 +45,10 @@ def check_model(model, config):
     for name, word in NETWORK_FIELDS.items():
         have, want = getattr(model, name), getattr(config, name)
         if have != want:
-            raise NSTError(f"the model uses {have} {word} but the configuration asks for {want}: "
-                           f"load it with load_vgg19(..., {name}={want!r})")
+            raise NSTError(
+                f"the model uses {have} {word} but the configuration asks for {want}: "
+                f"load it with load_vgg19(..., {name}={want!r})"
+            )
     return model
 
 
@@ -89,10 +91,11 @@ class RunSetup:
             style_scale = self.config.style_scale
             style_long = round(max(self.content.shape[-2:]) * style_scale)
             if not MIN_SIZE <= style_long <= MAX_SIZE:
-                raise NSTError(f"style scale {style_scale:g} makes the style images {style_long} px long, outside "
-                               f"{MIN_SIZE}..{MAX_SIZE} px: choose a style scale nearer 1")
-            self.styles = [load_image(s, size=style_long, device=self.device, what="style image")
-                           for s in self.sources]
+                raise NSTError(
+                    f"style scale {style_scale:g} makes the style images {style_long} px long, outside "
+                    f"{MIN_SIZE}..{MAX_SIZE} px: choose a style scale nearer 1"
+                )
+            self.styles = [load_image(s, size=style_long, device=self.device, what="style image") for s in self.sources]
         check_image_size(self.content, self.layers, label or f"the {what}")
         for style in self.styles:
             check_image_size(style, self.config.style_layers, "a style image")
@@ -102,8 +105,13 @@ class RunSetup:
         """Stage 3: the estimated peak memory of optimising the content's size, L-BFGS remembering up to
         ``steps`` (default the configuration's; at most 100), against what the device has free."""
         steps = self.config.steps if steps is None else steps
-        self.memory = check_memory(*self.content.shape[-2:], self.layers, self.device,
-                                   styles=len(self.sources) or 1, lbfgs_history=min(100, steps))
+        self.memory = check_memory(
+            *self.content.shape[-2:],
+            self.layers,
+            self.device,
+            styles=len(self.sources) or 1,
+            lbfgs_history=min(100, steps),
+        )
         return self
 
     def load_model(self, weights=None):

@@ -37,32 +37,76 @@ def _setup(image, size, config, device, model, weights):
 
 def _config(content_layers, style_layers, steps, size, model, random_seed, optimizer):
     """What a reconstruction computes, as a ``StyleConfig`` (checked, and handed whole to ``optimize_image``)."""
-    return StyleConfig(name="reconstruction", content_layers=content_layers, style_layers=style_layers, steps=steps,
-                       size=size, init="noise", random_seed=random_seed, optimizer=optimizer,
-                       pooling="max" if model is None else getattr(model, "pooling", "max"))
+    return StyleConfig(
+        name="reconstruction",
+        content_layers=content_layers,
+        style_layers=style_layers,
+        steps=steps,
+        size=size,
+        init="noise",
+        random_seed=random_seed,
+        optimizer=optimizer,
+        pooling="max" if model is None else getattr(model, "pooling", "max"),
+    )
 
 
 def _mean_square(t):
     return max(float(t.pow(2).mean()), 1e-12)
 
 
-def reconstruct_content(image, layer, steps=200, size=128, model=None, weights=None, device="auto", random_seed=0,
-                        optimizer="lbfgs", progress=True, callback=None, callback_every=50):
+def reconstruct_content(
+    image,
+    layer,
+    steps=200,
+    size=128,
+    model=None,
+    weights=None,
+    device="auto",
+    random_seed=0,
+    optimizer="lbfgs",
+    progress=True,
+    callback=None,
+    callback_every=50,
+):
     """Reconstruct ``image`` from white noise using only ``layer``'s activations; an ``OptimizationResult``."""
     config = _config((layer,), (), steps, size, model, random_seed, optimizer)
     target, model = _setup(image, size, config, device, model, weights)
     with torch.no_grad():
         features = model(target, [layer])[layer]
-    objective = Objective(model, content_terms=[ContentTerm(layer, features)], style_weight=0.0,
-                          content_weight=1.0 / _mean_square(features))
+    objective = Objective(
+        model,
+        content_terms=[ContentTerm(layer, features)],
+        style_weight=0.0,
+        content_weight=1.0 / _mean_square(features),
+    )
     start = initial_image("noise", target, random_seed, NOISE_AMPLITUDE)
-    return optimize_image(objective, start, config, progress=progress, log_every=0, desc=f"content from {layer}",
-                          callback=callback, callback_every=callback_every)
+    return optimize_image(
+        objective,
+        start,
+        config,
+        progress=progress,
+        log_every=0,
+        desc=f"content from {layer}",
+        callback=callback,
+        callback_every=callback_every,
+    )
 
 
-def reconstruct_style(image, layers, steps=200, size=128, output_size=None, model=None, weights=None,
-                      device="auto", random_seed=0, optimizer="lbfgs", progress=True, callback=None,
-                      callback_every=50):
+def reconstruct_style(
+    image,
+    layers,
+    steps=200,
+    size=128,
+    output_size=None,
+    model=None,
+    weights=None,
+    device="auto",
+    random_seed=0,
+    optimizer="lbfgs",
+    progress=True,
+    callback=None,
+    callback_every=50,
+):
     """Synthesise a texture from white noise matching ``image``'s Gram matrices at ``layers``.
 
     Each layer's term is divided by its target's mean square and the layers are averaged, so each
@@ -78,5 +122,13 @@ def reconstruct_style(image, layers, steps=200, size=128, output_size=None, mode
     objective = Objective(model, style_terms=[terms], content_weight=0.0, style_weight=1.0)
     shape = target.shape if output_size is None else load_image(target, size=output_size).shape
     start = initial_image("noise", torch.empty(shape, device=target.device), random_seed, NOISE_AMPLITUDE)
-    return optimize_image(objective, start, config, progress=progress, log_every=0,
-                          desc=f"style from {len(layers)} layer(s)", callback=callback, callback_every=callback_every)
+    return optimize_image(
+        objective,
+        start,
+        config,
+        progress=progress,
+        log_every=0,
+        desc=f"style from {len(layers)} layer(s)",
+        callback=callback,
+        callback_every=callback_every,
+    )

@@ -64,8 +64,10 @@ def _plan(config, content_t):
     for level_size, _ in plan:
         short = round(min(h, w) * level_size / max(h, w))
         if short < min_image_side(_layers(config)):
-            raise NSTError(f"multiscale level {level_size} px makes the picture {short} px on its short side, too "
-                           f"small for the layers (at least {min_image_side(_layers(config))} px): start larger")
+            raise NSTError(
+                f"multiscale level {level_size} px makes the picture {short} px on its short side, too "
+                f"small for the layers (at least {min_image_side(_layers(config))} px): start larger"
+            )
     return plan
 
 
@@ -86,8 +88,22 @@ def input_files(images):
 
 
 @memory_errors("style transfer", "use a smaller size (or multiscale for large pictures)")
-def stylize(content=None, styles=None, config="seed", *, model=None, weights=None, device="auto", mask=None,
-            callback=None, callback_every=50, should_stop=None, progress=True, log_every=50, **overrides):
+def stylize(
+    content=None,
+    styles=None,
+    config="seed",
+    *,
+    model=None,
+    weights=None,
+    device="auto",
+    mask=None,
+    callback=None,
+    callback_every=50,
+    should_stop=None,
+    progress=True,
+    log_every=50,
+    **overrides,
+):
     """Paint ``content`` in the style of ``styles``; returns a ``StyleResult``.
 
     content, styles: paths, bundled example names (``nst.EXAMPLES``), PIL images or tensors; one style
@@ -121,8 +137,14 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
         content_t = color.grey(color.luminance(content_t))
     model = run.load_model(weights).model
 
-    report = dict(config.to_dict(), device=str(dev), weights=model.source, plan=plan, mask=mask is not None,
-                  output_size=list(content_t.shape[-2:]))
+    report = dict(
+        config.to_dict(),
+        device=str(dev),
+        weights=model.source,
+        plan=plan,
+        mask=mask is not None,
+        output_size=list(content_t.shape[-2:]),
+    )
     image, history, evaluations, seconds, stopped, result = None, None, 0, 0.0, None, None
     for level, (level_size, level_steps) in enumerate(plan):
         last = level == len(plan) - 1
@@ -130,17 +152,27 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
         if not last:  # a smaller copy of every image, styles keeping their size relative to the content
             scale = level_size / max(content_t.shape[-2:])
             c_level = load_image(content_t, size=level_size, device=dev)
-            s_level = [load_image(s, size=max(MIN_SIZE, round(max(s.shape[-2:]) * scale)), device=dev)
-                       for s in style_ts]
+            s_level = [
+                load_image(s, size=max(MIN_SIZE, round(max(s.shape[-2:]) * scale)), device=dev) for s in style_ts
+            ]
         objective = build_objective(model, c_level, s_level, config, masks)
         if image is None:
             start = initial_image(config.init, c_level, config.random_seed)
         else:
             start = F.interpolate(image, size=c_level.shape[-2:], mode="bilinear", align_corners=False).clamp(0, 1)
         desc = "style transfer" if len(plan) == 1 else f"style transfer {tuple(c_level.shape[-2:])}"
-        result = optimize_image(objective, start, config, steps=level_steps, callback=callback,
-                                callback_every=callback_every, should_stop=should_stop, progress=progress,
-                                log_every=log_every, desc=desc)
+        result = optimize_image(
+            objective,
+            start,
+            config,
+            steps=level_steps,
+            callback=callback,
+            callback_every=callback_every,
+            should_stop=should_stop,
+            progress=progress,
+            log_every=log_every,
+            desc=desc,
+        )
         image, seconds = result.image, seconds + result.seconds
         history = result.history if history is None else {k: history[k] + result.history[k] for k in history}
         evaluations += result.evaluations
@@ -152,6 +184,13 @@ def stylize(content=None, styles=None, config="seed", *, model=None, weights=Non
     if config.preserve_color == "luminance":
         image = color.recombine_luminance(image, original_content)
     best_step = evaluations - result.evaluations + result.best_step
-    return StyleResult(image=image, history=history, evaluations=evaluations, seconds=seconds, stopped=stopped,
-                       best_step=best_step, config=report,
-                       inputs=(*input_files([content, *run.sources, mask]), *filter(None, [weights_file(model.source)])))
+    return StyleResult(
+        image=image,
+        history=history,
+        evaluations=evaluations,
+        seconds=seconds,
+        stopped=stopped,
+        best_step=best_step,
+        config=report,
+        inputs=(*input_files([content, *run.sources, mask]), *filter(None, [weights_file(model.source)])),
+    )

@@ -42,9 +42,11 @@ def build_features(pooling="max"):
     if pooling not in POOLINGS:
         raise NSTError(f"pooling must be 'max' or 'avg', not {pooling!r}")
     pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
-    make = {"conv": lambda r: nn.Conv2d(r.in_channels, r.channels, 3, padding=1),
-            "relu": lambda r: nn.ReLU(),
-            "pool": lambda r: pool(2, 2)}
+    make = {
+        "conv": lambda r: nn.Conv2d(r.in_channels, r.channels, 3, padding=1),
+        "relu": lambda r: nn.ReLU(),
+        "pool": lambda r: pool(2, 2),
+    }
     return nn.Sequential(*(make[r.kind](r) for r in LAYERS))
 
 

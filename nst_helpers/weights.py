@@ -34,9 +34,12 @@ _cache = {}
 
 
 #: The shape of every tensor of ``vgg19().features``, keyed as in its state dict (``N.weight``, ``N.bias``).
-EXPECTED_SHAPES = {key: shape for r in LAYERS if r.kind == "conv"
-                   for key, shape in ((f"{r.index}.weight", (r.channels, r.in_channels, 3, 3)),
-                                      (f"{r.index}.bias", (r.channels,)))}
+EXPECTED_SHAPES = {
+    key: shape
+    for r in LAYERS
+    if r.kind == "conv"
+    for key, shape in ((f"{r.index}.weight", (r.channels, r.in_channels, 3, 3)), (f"{r.index}.bias", (r.channels,)))
+}
 
 
 def features_state_dict(state, source="weights file"):
@@ -51,7 +54,7 @@ def features_state_dict(state, source="weights file"):
         key = str(key)
         for prefix in ("module.", "features."):
             if key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
         if key in EXPECTED_SHAPES:
             if not torch.is_tensor(value):
                 raise NSTError(f"{source}: entry {key!r} is not a tensor; expected a VGG19 state dict")
@@ -69,8 +72,10 @@ def features_state_dict(state, source="weights file"):
                 f"expected {shape}"
             )
         if not bool(torch.isfinite(out[key]).all()):
-            raise NSTError(f"{source} holds NaN or infinite values (in features.{key}): the file is damaged; "
-                           f"download or copy it again")
+            raise NSTError(
+                f"{source} holds NaN or infinite values (in features.{key}): the file is damaged; "
+                f"download or copy it again"
+            )
     return out
 
 
@@ -101,8 +106,11 @@ def _reason(err):
     """A short reason from torch.load's error (its own texts run to paragraphs of advice)."""
     text = " ".join(str(err).split())
     if "Weights only load failed" in text:
-        return ("it holds Python objects, not only tensors" if "Unsupported global" in text or "GLOBAL" in text
-                else "not a PyTorch file")
+        return (
+            "it holds Python objects, not only tensors"
+            if "Unsupported global" in text or "GLOBAL" in text
+            else "not a PyTorch file"
+        )
     if isinstance(err, EOFError) or "EOF" in text:
         return "empty or cut short"
     if "zip archive" in text or "central directory" in text:
@@ -126,9 +134,12 @@ def _is_torchscript(path):
 
 def read_weights_file(path):
     """Read and check a local weights file; returns the features-only float32 state dict."""
-    path = files.input_file(path, "VGG19 weights file",
-                            missing=f"check the path given with --weights or {ENV_VAR}",
-                            folder="give the path of a .pth file (or 'random')")
+    path = files.input_file(
+        path,
+        "VGG19 weights file",
+        missing=f"check the path given with --weights or {ENV_VAR}",
+        folder="give the path of a .pth file (or 'random')",
+    )
     state = load_torch_file(path, "PyTorch weights file", "give VGG19's weights (a .pth state dict), or 'random'")
     return features_state_dict(state, source=repr(str(path)))
 
@@ -213,13 +224,15 @@ def load_state_dict(weights=None, progress=True):
     """The features-only VGG19 state dict for ``weights`` (see the module docstring); cached in memory."""
     source = resolve_weights(weights)
     if source == RANDOM:
-        print("nst_helpers: using randomly initialised VGG19 weights (for tests and fast mode; "
-              "results will not look like a painting)", file=sys.stderr)
+        print(
+            "nst_helpers: using randomly initialised VGG19 weights (for tests and fast mode; "
+            "results will not look like a painting)",
+            file=sys.stderr,
+        )
     key = source
     if source not in (RANDOM, "torchvision"):
         path = Path(source)
-        key = (source, path.stat().st_mtime_ns if files.exists(path, "VGG19 weights file") and path.is_file()
-               else None)
+        key = (source, path.stat().st_mtime_ns if files.exists(path, "VGG19 weights file") and path.is_file() else None)
     if key not in _cache:
         if source == RANDOM:
             state = random_state_dict()

@@ -26,7 +26,7 @@ def tiny_images(tmp_path):
     Image.fromarray(content).save(paths["content"])
     for i in range(2):
         style = (rng.random((40, 40, 3)) * 255).astype(np.uint8)
-        style[:, ::4 + i] = (255, 200 * i, 0)
+        style[:, :: 4 + i] = (255, 200 * i, 0)
         paths[f"style{i}"] = tmp_path / f"style{i}.png"
         Image.fromarray(style).save(paths[f"style{i}"])
     return paths

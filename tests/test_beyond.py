@@ -129,8 +129,17 @@ def test_spatial_control_puts_each_style_in_its_region(model, tmp_path):
     mask = torch.zeros(1, 3, 32, 48)
     mask[..., :24] = 1.0  # left half: the first style
     grey = torch.full((1, 3, 32, 48), 0.5)
-    r = nst.stylize(grey, [red, blue], mask=mask, steps=100, model=model, progress=False, content_weight=0,
-                    style_weight=1e3, init="noise")
+    r = nst.stylize(
+        grey,
+        [red, blue],
+        mask=mask,
+        steps=100,
+        model=model,
+        progress=False,
+        content_weight=0,
+        style_weight=1e3,
+        init="noise",
+    )
     left, right = r.image[..., :20], r.image[..., 28:]
     assert left[:, 0].mean() > right[:, 0].mean() + 0.15  # red on the left
     assert right[:, 2].mean() > left[:, 2].mean() + 0.15  # blue on the right

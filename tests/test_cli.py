@@ -19,10 +19,27 @@ def _digest(path):
 @pytest.mark.slow
 def test_end_to_end_in_a_subprocess(tiny_images, tmp_path):
     out, report = tmp_path / "out.png", tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "nst_helpers", str(tiny_images["content"]),
-                           str(tiny_images["style0"]), str(tiny_images["style1"]), "--blend", "0.7", "0.3",
-                           "-o", str(out), "--report", str(report), *FAST],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst_helpers",
+            str(tiny_images["content"]),
+            str(tiny_images["style0"]),
+            str(tiny_images["style1"]),
+            "--blend",
+            "0.7",
+            "0.3",
+            "-o",
+            str(out),
+            "--report",
+            str(report),
+            *FAST,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert Image.open(out).size == (32, 27)
     data = json.loads(report.read_text())
@@ -40,10 +57,37 @@ def test_no_images_uses_the_bundled_example(tmp_path, monkeypatch):
 
 def test_options_reach_the_algorithm(tiny_images, tmp_path):
     report = tmp_path / "r.json"
-    args = [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.jpg"),
-            "--report", str(report), "--content-weight", "2", "--style-weight", "3e4", "--tv-weight", "5",
-            "--init", "noise", "--optimizer", "adam", "--random-seed", "7", "--preserve-color", "histogram",
-            "--style-scale", "0.5", "--pooling", "avg", "--preset", "gatys", "--precision", "bfloat16", *FAST]
+    args = [
+        str(tiny_images["content"]),
+        str(tiny_images["style0"]),
+        "-o",
+        str(tmp_path / "o.jpg"),
+        "--report",
+        str(report),
+        "--content-weight",
+        "2",
+        "--style-weight",
+        "3e4",
+        "--tv-weight",
+        "5",
+        "--init",
+        "noise",
+        "--optimizer",
+        "adam",
+        "--random-seed",
+        "7",
+        "--preserve-color",
+        "histogram",
+        "--style-scale",
+        "0.5",
+        "--pooling",
+        "avg",
+        "--preset",
+        "gatys",
+        "--precision",
+        "bfloat16",
+        *FAST,
+    ]
     assert main(args) == 0
     cfg = json.loads(report.read_text())["config"]
     assert cfg["precision"] == "bfloat16"
@@ -83,8 +127,10 @@ def _bad_inputs(tiny_images, tmp_path):
         "unknown preset": ([c, s, "-o", out, "--preset", "monet"], "invalid choice"),
         "report is output": ([c, s, "-o", out, "--report", out], "same file"),
         "mask with one style": ([c, s, "-o", out, "--mask", c], "two style images"),
-        "missing mask": ([c, s, str(tiny_images["style1"]), "-o", out, "--mask", str(tmp_path / "m.png")],
-                         "mask image"),
+        "missing mask": (
+            [c, s, str(tiny_images["style1"]), "-o", out, "--mask", str(tmp_path / "m.png")],
+            "mask image",
+        ),
     }
 
 
@@ -105,9 +151,20 @@ def test_every_bad_input_gets_one_line_and_touches_nothing(tiny_images, tmp_path
 
 
 def test_bad_input_in_a_subprocess_has_no_traceback(tiny_images, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "nst_helpers", str(tmp_path / "nope.jpg"),
-                           str(tiny_images["style0"]), "-o", str(tmp_path / "o.png")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst_helpers",
+            str(tmp_path / "nope.jpg"),
+            str(tiny_images["style0"]),
+            "-o",
+            str(tmp_path / "o.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "not found" in proc.stderr
@@ -140,8 +197,23 @@ def test_mask_option(tiny_images, tmp_path):
     mask = tmp_path / "mask.png"
     Image.new("L", (48, 40), 255).save(mask)
     report = tmp_path / "r.json"
-    assert main([str(tiny_images["content"]), str(tiny_images["style0"]), str(tiny_images["style1"]),
-                 "--mask", str(mask), "-o", str(tmp_path / "o.png"), "--report", str(report), *FAST]) == 0
+    assert (
+        main(
+            [
+                str(tiny_images["content"]),
+                str(tiny_images["style0"]),
+                str(tiny_images["style1"]),
+                "--mask",
+                str(mask),
+                "-o",
+                str(tmp_path / "o.png"),
+                "--report",
+                str(report),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     assert json.loads(report.read_text())["config"]["mask"] is True
 
 
@@ -192,8 +264,26 @@ def test_demo_puts_both_pictures_side_by_side_and_says_what_it_made(tmp_path, ca
     """make demo: the seed's picture and a larger one by one scale stopped at tol, in one file; the last line
     says what was made, how and how long it took (tiny sizes and random weights here)."""
     out, report = tmp_path / "demo.png", tmp_path / "demo.json"
-    assert main(["demo", "--weights", "random", "--seed-size", "32", "--size", "64", "--steps", "4",
-                 "-o", str(out), "--report", str(report)]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--weights",
+                "random",
+                "--seed-size",
+                "32",
+                "--size",
+                "64",
+                "--steps",
+                "4",
+                "-o",
+                str(out),
+                "--report",
+                str(report),
+            ]
+        )
+        == 0
+    )
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith(f"demo: {out}:") and "at 32x21 px by the seed configuration (4 steps" in last
     assert "at 64x43 px by one scale stopped at tol 0.005 in" in last and "s in all on cpu" in last

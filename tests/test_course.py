@@ -73,8 +73,12 @@ def test_publish_points_every_badge_and_install_line_at_the_new_repository(tmp_p
     old = f"{course.REPOSITORY}.git@{course.BRANCH}", f"github/{course.REPOSITORY}/blob/{course.BRANCH}/"
     badges_before = (root / "README.md").read_text().count(old[1])
     assert badges_before >= len(STEMS)
-    done = subprocess.run([sys.executable, str(root / "tools" / "publish.py"), "my-school/nst-2027",
-                           "--branch", "spring"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(root / "tools" / "publish.py"), "my-school/nst-2027", "--branch", "spring"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "published for my-school/nst-2027" in done.stdout
 
@@ -89,8 +93,9 @@ def test_publish_points_every_badge_and_install_line_at_the_new_repository(tmp_p
             assert f"colab.research.google.com/github/my-school/nst-2027/blob/spring/notebooks/{stem}.ipynb" in source
             assert "git+https://github.com/my-school/nst-2027.git@spring" in source
     # the pairs still agree: the copy's own check passes
-    check = subprocess.run([sys.executable, str(root / "tools" / "notebooks.py"), "check"], capture_output=True,
-                           text=True, timeout=300)
+    check = subprocess.run(
+        [sys.executable, str(root / "tools" / "notebooks.py"), "check"], capture_output=True, text=True, timeout=300
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 

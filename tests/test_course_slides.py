@@ -37,13 +37,20 @@ def _slides(deck):
     return slides
 
 
-TITLE = ("md", "# 1. A title\n\nWhat it teaches.\n\n[![Open In Colab](https://colab.research.google.com/assets/"
-               "colab-badge.svg)](https://colab.research.google.com/x)\n\n*Time: 5 s.*")
+TITLE = (
+    "md",
+    "# 1. A title\n\nWhat it teaches.\n\n[![Open In Colab](https://colab.research.google.com/assets/"
+    "colab-badge.svg)](https://colab.research.google.com/x)\n\n*Time: 5 s.*",
+)
 
 
 def test_a_heading_inside_a_markdown_cell_starts_a_slide():
-    deck, stats = cs.deck_notebook(_nb(TITLE, ("md", "## One\n\ntext one\n\n## Two\n\ntext two\n\n### Three\n\nmore")),
-                                   "01.ipynb", COLAB, fast=False)
+    deck, stats = cs.deck_notebook(
+        _nb(TITLE, ("md", "## One\n\ntext one\n\n## Two\n\ntext two\n\n### Three\n\nmore")),
+        "01.ipynb",
+        COLAB,
+        fast=False,
+    )
     slides = _slides(deck)
     assert [s[0][1].split("\n")[0] for s in slides[1:]] == ["## One", "## Two", "### Three"]
     assert [s[0][0] for s in slides] == ["slide", "slide", "slide", "subslide"]
@@ -60,18 +67,26 @@ def test_the_title_slide_links_to_colab_in_text_and_carries_the_fast_banner():
 
 
 def test_setup_cells_are_left_out():
-    nb = _nb(TITLE, ("code", 'import sys\nif "google.colab" in sys.modules:\n    pass'),
-             ("code", "import torch\n\nimport nst_helpers as nst"),
-             ("code", "# Parameters. The defaults suit a laptop CPU\nFAST = True"),
-             ("code", "import time\nx = 1"))
+    nb = _nb(
+        TITLE,
+        ("code", 'import sys\nif "google.colab" in sys.modules:\n    pass'),
+        ("code", "import torch\n\nimport nst_helpers as nst"),
+        ("code", "# Parameters. The defaults suit a laptop CPU\nFAST = True"),
+        ("code", "import time\nx = 1"),
+    )
     deck, stats = cs.deck_notebook(nb, "01.ipynb", COLAB, fast=False)
     code = [c.source for c in deck.cells if c.cell_type == "code"]
     assert code == ["import time\nx = 1"] and len(stats["skipped"]) == 3
 
 
 def test_speaker_notes_from_a_comment_go_to_their_slide():
-    nb = _nb(TITLE, ("md", "## One\n\nvisible\n\n<!-- notes: say why this matters -->\n\n## Two\n\nmore "
-                           "<!-- notes: inline, too -->"))
+    nb = _nb(
+        TITLE,
+        (
+            "md",
+            "## One\n\nvisible\n\n<!-- notes: say why this matters -->\n\n## Two\n\nmore <!-- notes: inline, too -->",
+        ),
+    )
     deck, stats = cs.deck_notebook(nb, "01.ipynb", COLAB, fast=False)
     slides = _slides(deck)
     assert ("notes", "say why this matters") in slides[1]
@@ -81,9 +96,11 @@ def test_speaker_notes_from_a_comment_go_to_their_slide():
 
 
 def test_a_derivation_steps_through_its_equations_and_an_answer_is_a_fragment():
-    md = ("## Derivation\n\nStart from\n\n$$a = b$$\n\nthen, multiplying,\n\n$$2a = 2b$$\n\n"
-          "and so\n\n$$a - b = 0.$$\n\n"
-          "## Exercises\n\n1. Why?\n   <details><summary>Answer</summary>\n\n   Because.\n\n   </details>\n")
+    md = (
+        "## Derivation\n\nStart from\n\n$$a = b$$\n\nthen, multiplying,\n\n$$2a = 2b$$\n\n"
+        "and so\n\n$$a - b = 0.$$\n\n"
+        "## Exercises\n\n1. Why?\n   <details><summary>Answer</summary>\n\n   Because.\n\n   </details>\n"
+    )
     deck, stats = cs.deck_notebook(_nb(TITLE, ("md", md)), "01.ipynb", COLAB, fast=False)
     slides = _slides(deck)
     derivation = [c for c in slides[1] if c[0] == "fragment"]
@@ -111,13 +128,19 @@ def test_code_size_follows_its_longest_line_and_long_code_is_split():
 
 def _tqdm_state():
     def model(name, state):
-        return {"model_name": name, "model_module": "@jupyter-widgets/controls", "model_module_version": "2.0.0",
-                "state": state}
+        return {
+            "model_name": name,
+            "model_module": "@jupyter-widgets/controls",
+            "model_module_version": "2.0.0",
+            "state": state,
+        }
 
-    return {"box": model("HBoxModel", {"children": ["IPY_MODEL_d", "IPY_MODEL_p", "IPY_MODEL_i"]}),
-            "d": model("HTMLModel", {"value": "style transfer: 100%"}),
-            "p": model("FloatProgressModel", {"value": 5, "max": 5, "bar_style": "success"}),
-            "i": model("HTMLModel", {"value": " 5/5 [00:01&lt;00:00]"})}
+    return {
+        "box": model("HBoxModel", {"children": ["IPY_MODEL_d", "IPY_MODEL_p", "IPY_MODEL_i"]}),
+        "d": model("HTMLModel", {"value": "style transfer: 100%"}),
+        "p": model("FloatProgressModel", {"value": 5, "max": 5, "bar_style": "success"}),
+        "i": model("HTMLModel", {"value": " 5/5 [00:01&lt;00:00]"}),
+    }
 
 
 def test_outputs_on_a_slide_tqdm_static_stderr_dropped_images_sized():
@@ -129,12 +152,18 @@ def test_outputs_on_a_slide_tqdm_static_stderr_dropped_images_sized():
     buf = io.BytesIO()
     Image.new("RGB", (400, 200), "white").save(buf, "PNG")
     png = base64.b64encode(buf.getvalue()).decode()
-    outputs = [nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
-               nbformat.v4.new_output("display_data", {"application/vnd.jupyter.widget-view+json":
-                                                       {"model_id": "box", "version_major": 2, "version_minor": 0},
-                                                       "text/plain": "0%"}),
-               nbformat.v4.new_output("stream", name="stdout", text="done\n"),
-               nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"})]
+    outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+        nbformat.v4.new_output(
+            "display_data",
+            {
+                "application/vnd.jupyter.widget-view+json": {"model_id": "box", "version_major": 2, "version_minor": 0},
+                "text/plain": "0%",
+            },
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+        nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}),
+    ]
     nb = _nb(TITLE, ("code", "run()", outputs))
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": _tqdm_state()}}
     deck, _ = cs.deck_notebook(nb, "01.ipynb", COLAB, fast=False)

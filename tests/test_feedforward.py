@@ -77,8 +77,16 @@ def test_the_batch_objective_of_one_photo_is_stylizes_objective(model):
 def test_the_default_training_objective_is_the_seeds_with_half_its_style_weight(model, photos, tmp_path):
     seed, config = nst.PRESETS["seed"], ff.training_config(device="cpu")
     assert config.style_weight == 5e4 == seed.style_weight / 2
-    for name in ("content_layers", "style_layers", "layer_weights", "content_weight", "tv_weight", "gram_norm",
-                 "pooling", "style_scale"):
+    for name in (
+        "content_layers",
+        "style_layers",
+        "layer_weights",
+        "content_weight",
+        "tv_weight",
+        "gram_norm",
+        "pooling",
+        "style_scale",
+    ):
         assert getattr(config, name) == getattr(seed, name), name
     assert ff.training_config(seed).style_weight == 1e5  # a given config is kept as it is
     assert ff.training_config(style_weight=3e4).style_weight == 3e4
@@ -95,14 +103,18 @@ def test_the_batch_loss_is_the_mean_of_the_photos_losses(model):
     photos, pictures, painting = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32), torch.rand(1, 3, 32, 32)
     objective = nst.build_objective(model, photos[:1], [painting], config)
     _, both = ff.objective_loss(objective, pictures, photos)
-    each = [ff.objective_loss(objective, pictures[i:i + 1], photos[i:i + 1])[1]["total"] for i in range(2)]
+    each = [ff.objective_loss(objective, pictures[i : i + 1], photos[i : i + 1])[1]["total"] for i in range(2)]
     assert both["total"] == pytest.approx(sum(each) / 2, rel=1e-4)
 
 
 def test_training_lowers_the_objective_on_photos_it_never_saw(model, photos, tmp_path):
     config = ff.training_config()
-    held_out = torch.cat([nst.load_image(photos / "photo3.png", size=(32, 32)),
-                          nst.load_image(photos / "photo1.png", size=(32, 32)).flip(-2)])
+    held_out = torch.cat(
+        [
+            nst.load_image(photos / "photo3.png", size=(32, 32)),
+            nst.load_image(photos / "photo1.png", size=(32, 32)).flip(-2),
+        ]
+    )
     painting = tmp_path / "painting.png"
     objective = nst.build_objective(model, held_out[:1], [nst.load_image(painting, size=32)], config)
 
@@ -112,8 +124,9 @@ def test_training_lowers_the_objective_on_photos_it_never_saw(model, photos, tmp
 
     torch.manual_seed(0)
     start = loss(ff.TransformNet(4, 1))
-    result = ff.train_network(painting, [photos / f"photo{i}.png" for i in range(3)], config, model=model,
-                              steps=80, lr=3e-3, **TINY)
+    result = ff.train_network(
+        painting, [photos / f"photo{i}.png" for i in range(3)], config, model=model, steps=80, lr=3e-3, **TINY
+    )
     assert result.steps == 80 and result.stopped is None and len(result.history["total"]) == 80
     assert loss(result.network) < 0.8 * start
     assert np.mean(result.history["total"][-10:]) < np.mean(result.history["total"][:10])
@@ -148,8 +161,9 @@ def test_the_style_target_is_the_painting_at_style_size_not_at_the_crop_size(mod
     painting = tmp_path / "painting.png"  # 48x48
     result = ff.train_network(painting, photos, model=model, steps=1, **{**TINY, "style_size": 40})
     assert built[-1] == (40, 40) and result.meta["style_size"] == 40 and result.meta["crop"] == 32
-    ff.train_network(painting, photos, ff.training_config(style_scale=1.5), model=model, steps=1,
-                     **{**TINY, "style_size": None})
+    ff.train_network(
+        painting, photos, ff.training_config(style_scale=1.5), model=model, steps=1, **{**TINY, "style_size": None}
+    )
     assert built[-1] == (48, 48)  # style_size None: the crop's size, times the style scale
 
 
@@ -169,8 +183,9 @@ def test_the_command_line_trains_with_the_apis_configuration(photos, tmp_path):
     painting = tmp_path / "painting.png"
     assert main(["train", str(painting), "--images", str(photos), "-o", str(tmp_path / "cli.pt"), *TRAIN_FAST]) == 0
     cli = nst.load_network(tmp_path / "cli.pt")
-    api = ff.train_network(painting, photos, weights="random", device="cpu", width=4, depth=1, crop=32, steps=3,
-                           progress=False)
+    api = ff.train_network(
+        painting, photos, weights="random", device="cpu", width=4, depth=1, crop=32, steps=3, progress=False
+    )
     assert {**cli.meta, "seconds": 0} == {**api.meta, "seconds": 0}
     assert cli.meta["steps"] == 3 and cli.meta["config"] == ff.training_config(device="cpu").to_dict()
     for key, value in api.network.state_dict().items():
@@ -180,8 +195,9 @@ def test_the_command_line_trains_with_the_apis_configuration(photos, tmp_path):
 def test_training_continues_from_a_loaded_network(model, photos, tmp_path):
     first = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=2, **TINY)
     path = first.save(tmp_path / "net.pt")
-    more = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=3,
-                            **{**TINY, "network": nst.load_network(path)})
+    more = ff.train_network(
+        tmp_path / "painting.png", photos, model=model, steps=3, **{**TINY, "network": nst.load_network(path)}
+    )
     assert more.meta["steps"] == 5 and more.network.width == 4
 
 
@@ -192,8 +208,17 @@ def test_ctrl_c_leaves_a_usable_checkpoint(model, photos, tmp_path):
         if step == 4:
             raise KeyboardInterrupt
 
-    result = ff.train_network(tmp_path / "painting.png", photos, model=model, steps=50, checkpoint=checkpoint,
-                              checkpoint_every=2, preview=preview, preview_every=1, **TINY)
+    result = ff.train_network(
+        tmp_path / "painting.png",
+        photos,
+        model=model,
+        steps=50,
+        checkpoint=checkpoint,
+        checkpoint_every=2,
+        preview=preview,
+        preview_every=1,
+        **TINY,
+    )
     assert result.stopped == "interrupted" and result.steps == 4
     net = nst.load_network(checkpoint)
     assert net.meta["steps"] == 4
@@ -202,9 +227,15 @@ def test_ctrl_c_leaves_a_usable_checkpoint(model, photos, tmp_path):
 
 def test_previews_see_the_network_in_eval_mode_every_n_steps(model, photos, tmp_path):
     seen = []
-    ff.train_network(tmp_path / "painting.png", photos, model=model, steps=5, preview_every=2,
-                     preview=lambda step, net, history: seen.append((step, net.training, len(history["total"]))),
-                     **TINY)
+    ff.train_network(
+        tmp_path / "painting.png",
+        photos,
+        model=model,
+        steps=5,
+        preview_every=2,
+        preview=lambda step, net, history: seen.append((step, net.training, len(history["total"]))),
+        **TINY,
+    )
     assert seen == [(2, False, 2), (4, False, 4), (5, False, 5)]
 
 
@@ -235,23 +266,47 @@ def _torch_file(path, obj):
     return path
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda d: d / "missing.pt", "not found"),
-    (lambda d: d, "is a folder"),
-    (lambda d: (d / "notes.pt").write_text("hello") and d / "notes.pt", "not a style network file"),
-    (lambda d: (d / "empty.pt").write_bytes(b"") or d / "empty.pt", "not a style network file"),
-    (lambda d: _torch_file(d / "vgg.pt", {"features.0.weight": torch.zeros(2)}), "looks like VGG19 weights"),
-    (lambda d: _torch_file(d / "list.pt", [1, 2, 3]), "not a style network written by nst_helpers"),
-    (lambda d: _torch_file(d / "v9.pt", {"meta": {"format": ff.FILE_FORMAT, "version": 9}, "state_dict": {}}),
-     "file version 9"),
-    (lambda d: _torch_file(d / "nostate.pt", {"meta": {"format": ff.FILE_FORMAT, "version": 1}, "state_dict": 5}),
-     "no network weights"),
-    (lambda d: _torch_file(d / "shape.pt", {"meta": {"format": ff.FILE_FORMAT, "version": 1, "width": 8, "depth": 1},
-                                            "state_dict": ff.TransformNet(4, 1).state_dict()}), "does not match"),
-    (lambda d: _torch_file(d / "width.pt", {"meta": {"format": ff.FILE_FORMAT, "version": 1, "width": "x",
-                                                     "depth": 1}, "state_dict": ff.TransformNet(4, 1).state_dict()}),
-     "damaged metadata field 'width'"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: d / "missing.pt", "not found"),
+        (lambda d: d, "is a folder"),
+        (lambda d: (d / "notes.pt").write_text("hello") and d / "notes.pt", "not a style network file"),
+        (lambda d: (d / "empty.pt").write_bytes(b"") or d / "empty.pt", "not a style network file"),
+        (lambda d: _torch_file(d / "vgg.pt", {"features.0.weight": torch.zeros(2)}), "looks like VGG19 weights"),
+        (lambda d: _torch_file(d / "list.pt", [1, 2, 3]), "not a style network written by nst_helpers"),
+        (
+            lambda d: _torch_file(d / "v9.pt", {"meta": {"format": ff.FILE_FORMAT, "version": 9}, "state_dict": {}}),
+            "file version 9",
+        ),
+        (
+            lambda d: _torch_file(
+                d / "nostate.pt", {"meta": {"format": ff.FILE_FORMAT, "version": 1}, "state_dict": 5}
+            ),
+            "no network weights",
+        ),
+        (
+            lambda d: _torch_file(
+                d / "shape.pt",
+                {
+                    "meta": {"format": ff.FILE_FORMAT, "version": 1, "width": 8, "depth": 1},
+                    "state_dict": ff.TransformNet(4, 1).state_dict(),
+                },
+            ),
+            "does not match",
+        ),
+        (
+            lambda d: _torch_file(
+                d / "width.pt",
+                {
+                    "meta": {"format": ff.FILE_FORMAT, "version": 1, "width": "x", "depth": 1},
+                    "state_dict": ff.TransformNet(4, 1).state_dict(),
+                },
+            ),
+            "damaged metadata field 'width'",
+        ),
+    ],
+)
 def test_bad_network_files_get_one_line(tmp_path, make, message):
     path = make(tmp_path)
     with pytest.raises(NSTError, match=message) as err:
@@ -278,8 +333,11 @@ def test_a_truncated_network_file_is_refused(tmp_path):
 def test_training_photo_folders_are_checked(tmp_path, model):
     (tmp_path / "empty").mkdir()
     (tmp_path / "file.png").write_bytes(b"x")
-    for folder, message in [(tmp_path / "nowhere", "not found"), (tmp_path / "empty", "holds no images"),
-                            (tmp_path / "file.png", "not a folder")]:
+    for folder, message in [
+        (tmp_path / "nowhere", "not found"),
+        (tmp_path / "empty", "holds no images"),
+        (tmp_path / "file.png", "not a folder"),
+    ]:
         with pytest.raises(NSTError, match=message):
             ff.train_network("starry_night", folder, model=model, steps=1, **TINY)
     odd = tmp_path / "odd"
@@ -297,14 +355,26 @@ def test_training_photo_folders_are_checked(tmp_path, model):
         ff.train_network("starry_night", bad, model=model, steps=1, **TINY)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"steps": 0}, "steps"), ({"batch_size": 0}, "batch size"), ({"crop": 8}, "crop size"),
-    ({"crop": "32x48"}, "one number"), ({"lr": -1}, "learning rate"), ({"lr": float("nan")}, "learning rate"),
-    ({"config": {"style_weight": -1}}, "style weight"), ({"crop": 16, "style_size": 16, "config": "gatys"}, "too small"),
-    ({"crop": 4096, "batch_size": 64}, "memory"), ({"crop": None}, "crop size"), ({"style_size": 4}, "style size"),
-    ({"style_size": "40x60"}, "one number"), ({"style_size": "big"}, "style size"), ({"style_size": [1]}, "style size"),
-    ({"style_size": 4096, "config": {"style_scale": 8}}, "lower the style size or the style scale"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"steps": 0}, "steps"),
+        ({"batch_size": 0}, "batch size"),
+        ({"crop": 8}, "crop size"),
+        ({"crop": "32x48"}, "one number"),
+        ({"lr": -1}, "learning rate"),
+        ({"lr": float("nan")}, "learning rate"),
+        ({"config": {"style_weight": -1}}, "style weight"),
+        ({"crop": 16, "style_size": 16, "config": "gatys"}, "too small"),
+        ({"crop": 4096, "batch_size": 64}, "memory"),
+        ({"crop": None}, "crop size"),
+        ({"style_size": 4}, "style size"),
+        ({"style_size": "40x60"}, "one number"),
+        ({"style_size": "big"}, "style size"),
+        ({"style_size": [1]}, "style size"),
+        ({"style_size": 4096, "config": {"style_scale": 8}}, "lower the style size or the style scale"),
+    ],
+)
 def test_bad_training_arguments(model, photos, kwargs, message):
     args = {**TINY, **kwargs}
     with pytest.raises(NSTError, match=message):
@@ -331,9 +401,32 @@ def test_train_then_apply_from_the_command_line(photos, tmp_path, capsys):
     net = tmp_path / "van.pt"
     previews = tmp_path / "previews"
     previews.mkdir()
-    assert main(["train", str(tmp_path / "painting.png"), "--images", str(photos), "-o", str(net),
-                 "--preview-dir", str(previews), "--preview-every", "2", "--style-weight", "2e5",
-                 "--tv-weight", "3", "--precision", "float32", "--style-size", "40", *TRAIN_FAST]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "painting.png"),
+                "--images",
+                str(photos),
+                "-o",
+                str(net),
+                "--preview-dir",
+                str(previews),
+                "--preview-every",
+                "2",
+                "--style-weight",
+                "2e5",
+                "--tv-weight",
+                "3",
+                "--precision",
+                "float32",
+                "--style-size",
+                "40",
+                *TRAIN_FAST,
+            ]
+        )
+        == 0
+    )
     loaded = nst.load_network(net)
     assert loaded.meta["style_size"] == 40 and loaded.meta["crop"] == 32
     assert loaded.meta["steps"] == 3 and loaded.meta["config"]["style_weight"] == 2e5
@@ -348,8 +441,24 @@ def test_train_then_apply_from_the_command_line(photos, tmp_path, capsys):
     assert main(["apply", str(net), str(photos), "chelsea", "-o", str(tmp_path / "many"), "--quiet"]) == 0
     assert len(list((tmp_path / "many").iterdir())) == 5
     # the original command still works beside the new ones
-    assert main([str(photos / "photo0.png"), "starry_night", "-o", str(tmp_path / "gatys.png"),
-                 "--weights", "random", "--size", "32", "--steps", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                str(photos / "photo0.png"),
+                "starry_night",
+                "-o",
+                str(tmp_path / "gatys.png"),
+                "--weights",
+                "random",
+                "--size",
+                "32",
+                "--steps",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
 
 
 def test_train_on_the_bundled_photos(tmp_path):
@@ -357,35 +466,53 @@ def test_train_on_the_bundled_photos(tmp_path):
     assert nst.load_network(tmp_path / "scream.pt").meta["photos"] == len(ff.bundled_photos())
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "starry_night", "-o", "{tmp}/net.png"], "should end in .pt"),
-    (["train", "starry_night", "-o", "{tmp}/mine.pt"], "exists"),
-    (["train", "starry_night", "--images", "{tmp}/nowhere", "-o", "{tmp}/n.pt"], "not found"),
-    (["train", "nowhere.jpg", "-o", "{tmp}/n.pt"], "not found"),
-    (["train", "starry_night", "-o", "{tmp}/n.pt", "--batch-size", "0"], "batch size"),
-    (["train", "starry_night", "-o", "{tmp}/n.pt", "--steps", "ten"], "steps"),
-    (["train", "starry_night", "-o", "{tmp}/n.pt", "--width", "-3"], "width"),
-    (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-weight", "inf"], "style weight"),
-    (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-size", "64x64"], "one number"),
-    (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-size", "0"], "style size"),
-    (["train", "starry_night", "-o", "{tmp}/n.pt", "--preview-dir", "{tmp}/nowhere"], "does not exist"),
-    (["train", "starry_night", "-o", "{tmp}/photos/photo0.png.pt", "--images", "{tmp}/photos", "--steps", "1",
-      "--seed", "x"], "seed"),
-    (["train"], "arguments are required"),
-    (["apply", "{tmp}/mine.pt", "chelsea", "-o", "{tmp}/o.png"], "not a style network file"),
-    (["apply", "{tmp}/none.pt", "chelsea", "-o", "{tmp}/o.png"], "not found"),
-    (["apply", "{tmp}/photos/photo0.png", "chelsea", "-o", "{tmp}/o.png"], "not a style network file"),
-    (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/o.txt"], "cannot save a picture"),
-    (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/mine.png"], "exists"),
-    (["apply", "{tmp}/net.pt", "{tmp}/photos/photo0.png", "-o", "{tmp}/photos/photo0.png", "--force"],
-     "this run reads"),
-    (["apply", "{tmp}/net.pt", "{tmp}/photos", "-o", "{tmp}/out.png"], "output folder"),
-    (["apply", "{tmp}/net.pt", "{tmp}/photos", "-o", "{tmp}/photos", "--force"], "inputs"),
-    (["apply", "{tmp}/net.pt", "{tmp}/photos/photo0.png", "{tmp}/photos/photo0.png", "-o", "{tmp}/d"], "both"),
-    (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/o.png", "--size", "3"], "size"),
-    (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/o.png", "--device", "tpu"], "device"),
-    (["apply", "{tmp}/net.pt", "nowhere.jpg", "-o", "{tmp}/o.png"], "not found"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "starry_night", "-o", "{tmp}/net.png"], "should end in .pt"),
+        (["train", "starry_night", "-o", "{tmp}/mine.pt"], "exists"),
+        (["train", "starry_night", "--images", "{tmp}/nowhere", "-o", "{tmp}/n.pt"], "not found"),
+        (["train", "nowhere.jpg", "-o", "{tmp}/n.pt"], "not found"),
+        (["train", "starry_night", "-o", "{tmp}/n.pt", "--batch-size", "0"], "batch size"),
+        (["train", "starry_night", "-o", "{tmp}/n.pt", "--steps", "ten"], "steps"),
+        (["train", "starry_night", "-o", "{tmp}/n.pt", "--width", "-3"], "width"),
+        (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-weight", "inf"], "style weight"),
+        (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-size", "64x64"], "one number"),
+        (["train", "starry_night", "-o", "{tmp}/n.pt", "--style-size", "0"], "style size"),
+        (["train", "starry_night", "-o", "{tmp}/n.pt", "--preview-dir", "{tmp}/nowhere"], "does not exist"),
+        (
+            [
+                "train",
+                "starry_night",
+                "-o",
+                "{tmp}/photos/photo0.png.pt",
+                "--images",
+                "{tmp}/photos",
+                "--steps",
+                "1",
+                "--seed",
+                "x",
+            ],
+            "seed",
+        ),
+        (["train"], "arguments are required"),
+        (["apply", "{tmp}/mine.pt", "chelsea", "-o", "{tmp}/o.png"], "not a style network file"),
+        (["apply", "{tmp}/none.pt", "chelsea", "-o", "{tmp}/o.png"], "not found"),
+        (["apply", "{tmp}/photos/photo0.png", "chelsea", "-o", "{tmp}/o.png"], "not a style network file"),
+        (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/o.txt"], "cannot save a picture"),
+        (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/mine.png"], "exists"),
+        (
+            ["apply", "{tmp}/net.pt", "{tmp}/photos/photo0.png", "-o", "{tmp}/photos/photo0.png", "--force"],
+            "this run reads",
+        ),
+        (["apply", "{tmp}/net.pt", "{tmp}/photos", "-o", "{tmp}/out.png"], "output folder"),
+        (["apply", "{tmp}/net.pt", "{tmp}/photos", "-o", "{tmp}/photos", "--force"], "inputs"),
+        (["apply", "{tmp}/net.pt", "{tmp}/photos/photo0.png", "{tmp}/photos/photo0.png", "-o", "{tmp}/d"], "both"),
+        (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/o.png", "--size", "3"], "size"),
+        (["apply", "{tmp}/net.pt", "chelsea", "-o", "{tmp}/o.png", "--device", "tpu"], "device"),
+        (["apply", "{tmp}/net.pt", "nowhere.jpg", "-o", "{tmp}/o.png"], "not found"),
+    ],
+)
 def test_bad_command_lines_get_one_line_and_write_nothing(photos, tmp_path, capsys, args, message):
     nst.save_network(ff.TransformNet(4, 1), tmp_path / "net.pt")
     (tmp_path / "mine.pt").write_bytes(b"my precious file")

@@ -5,11 +5,11 @@ import hashlib
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
 import zlib
-import struct
 
 import numpy as np
 import pytest
@@ -36,11 +36,14 @@ def _one_error_line(capsys):
 
 def _bomb_png(path, width, height):
     """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb)."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -102,12 +105,30 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(tmp_path
 def _signal_a_long_run(tiny_images, out, signum):
     """Start a practically endless run in a subprocess, send it ``signum`` once its progress bar shows that the
     optimisation runs (however long a loaded machine takes to get there); (exit code, stderr)."""
-    proc = subprocess.Popen([sys.executable, "-m", "nst_helpers", str(tiny_images["content"]),
-                             str(tiny_images["style0"]), "-o", str(out), "--weights", "random", "--size", "32",
-                             "--steps", "100000"], stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nst_helpers",
+            str(tiny_images["content"]),
+            str(tiny_images["style0"]),
+            "-o",
+            str(out),
+            "--weights",
+            "random",
+            "--size",
+            "32",
+            "--steps",
+            "100000",
+        ],
+        stderr=subprocess.PIPE,
+    )
     seen, deadline = bytearray(), time.time() + 300
-    while not re.search(rb"style transfer:[^|]*\|[^|]*\| *[1-9]", bytes(seen)) and proc.poll() is None \
-            and time.time() < deadline:
+    while (
+        not re.search(rb"style transfer:[^|]*\|[^|]*\| *[1-9]", bytes(seen))
+        and proc.poll() is None
+        and time.time() < deadline
+    ):
         seen += os.read(proc.stderr.fileno(), 4096)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=120)
@@ -142,12 +163,31 @@ def test_every_accepted_format_really_writes(tmp_path):
 
 
 # 3. Size and memory bombs --------------------------------------------------------------------
-@pytest.mark.parametrize("option", [["--size", "100000"], ["--size", "99999x64"], ["--style-scale", "1000"],
-                                    ["--size", "4096", "--style-scale", "4"], ["--size", "0"], ["--size", "-5"],
-                                    ["--size", "abc"], ["--size", "32x32x3"], ["--steps", "10000000"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--size", "100000"],
+        ["--size", "99999x64"],
+        ["--style-scale", "1000"],
+        ["--size", "4096", "--style-scale", "4"],
+        ["--size", "0"],
+        ["--size", "-5"],
+        ["--size", "abc"],
+        ["--size", "32x32x3"],
+        ["--steps", "10000000"],
+    ],
+)
 def test_sizes_beyond_the_limits_are_refused_at_once(tiny_images, tmp_path, capsys, option):
-    args = [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"),
-            "--weights", "random", "--quiet", *option]
+    args = [
+        str(tiny_images["content"]),
+        str(tiny_images["style0"]),
+        "-o",
+        str(tmp_path / "o.png"),
+        "--weights",
+        "random",
+        "--quiet",
+        *option,
+    ]
     t = time.perf_counter()
     assert main(args) == 2
     assert time.perf_counter() - t < 10
@@ -158,7 +198,9 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_before_it_starts(tiny_images
     monkeypatch.setattr(nst.memory, "available_bytes", lambda device: 2 * 2**30)
     with pytest.raises(nst.NSTError, match="GB of memory"):
         nst.stylize(tiny_images["content"], tiny_images["style0"], size=2048, weights="random", progress=False)
-    assert nst.memory.estimate_bytes(128, 128, ["conv_5"]) < 2 * 2**30 < nst.memory.estimate_bytes(2048, 2048, ["conv_5"])
+    assert (
+        nst.memory.estimate_bytes(128, 128, ["conv_5"]) < 2 * 2**30 < nst.memory.estimate_bytes(2048, 2048, ["conv_5"])
+    )
 
 
 def test_decompression_bombs_are_refused_and_large_pictures_load_quietly(tmp_path, recwarn):
@@ -181,12 +223,19 @@ def test_a_bomb_on_the_command_line_is_one_line(tmp_path, capsys):
 # 4. Paths ------------------------------------------------------------------------------------
 def test_names_longer_than_the_system_allows(tiny_images, tmp_path, capsys):
     long = str(tmp_path / ("x" * 300 + ".png"))
-    for args in ([long, str(tiny_images["style0"]), "-o", str(tmp_path / "o.png")],
-                 [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", long],
-                 [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"),
-                  "--report", long + ".json"],
-                 [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"),
-                  "--weights", long]):
+    for args in (
+        [long, str(tiny_images["style0"]), "-o", str(tmp_path / "o.png")],
+        [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", long],
+        [
+            str(tiny_images["content"]),
+            str(tiny_images["style0"]),
+            "-o",
+            str(tmp_path / "o.png"),
+            "--report",
+            long + ".json",
+        ],
+        [str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"), "--weights", long],
+    ):
         assert main(args + ["--quiet", "--size", "32", "--steps", "1"]) == 2, args
         assert "longer than this system allows" in _one_error_line(capsys)
     with pytest.raises(nst.NSTError, match="longer than"):
@@ -195,32 +244,59 @@ def test_names_longer_than_the_system_allows(tiny_images, tmp_path, capsys):
 
 def test_odd_paths_get_one_line(tiny_images, tmp_path, capsys):
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
-    for args, message in (([str(tmp_path / "loop"), "starry_night"], "loop"),
-                          ([str(tiny_images["content"]), "starry_night", "-o", ""], "empty"),
-                          ([str(tiny_images["content"]), "starry_night", "-o", str(tmp_path)], "")):
+    for args, message in (
+        ([str(tmp_path / "loop"), "starry_night"], "loop"),
+        ([str(tiny_images["content"]), "starry_night", "-o", ""], "empty"),
+        ([str(tiny_images["content"]), "starry_night", "-o", str(tmp_path)], ""),
+    ):
         assert main(args + FAST) == 2
         assert message in _one_error_line(capsys)
 
 
 # 5. Devices and numbers ----------------------------------------------------------------------
-@pytest.mark.parametrize("option, message", [
-    (["--device", "meta"], "unknown device"), (["--device", "xpu"], "unknown device"),
-    (["--device", "cuda:99"], "cuda"), (["--device", "cpu:0"], "unknown device"),
-    (["--random-seed", str(2**64)], "at most"), (["--random-seed", "-1"], "at least 0"),
-    (["--random-seed", "1.5"], "whole number"),
-    (["--style-weight", "1e308"], "at most"), (["--content-weight", "inf"], "finite"),
-    (["--tv-weight", "1e400"], "finite"), (["--lr", "0"], "greater than 0"), (["--tol", "-1"], "at least 0"),
-])
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (["--device", "meta"], "unknown device"),
+        (["--device", "xpu"], "unknown device"),
+        (["--device", "cuda:99"], "cuda"),
+        (["--device", "cpu:0"], "unknown device"),
+        (["--random-seed", str(2**64)], "at most"),
+        (["--random-seed", "-1"], "at least 0"),
+        (["--random-seed", "1.5"], "whole number"),
+        (["--style-weight", "1e308"], "at most"),
+        (["--content-weight", "inf"], "finite"),
+        (["--tv-weight", "1e400"], "finite"),
+        (["--lr", "0"], "greater than 0"),
+        (["--tol", "-1"], "at least 0"),
+    ],
+)
 def test_devices_and_numbers_are_checked_before_any_work(tiny_images, tmp_path, capsys, option, message):
-    assert main([str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"),
-                 *FAST, *option]) == 2
+    assert (
+        main([str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"), *FAST, *option])
+        == 2
+    )
     assert message in _one_error_line(capsys)
     assert not (tmp_path / "o.png").exists()
 
 
 def test_blend_weights_whose_sum_overflows_are_fine(tiny_images, tmp_path):
-    assert main([str(tiny_images["content"]), str(tiny_images["style0"]), str(tiny_images["style1"]),
-                 "--blend", "1e308", "1e308", "-o", str(tmp_path / "o.png"), *FAST]) == 0
+    assert (
+        main(
+            [
+                str(tiny_images["content"]),
+                str(tiny_images["style0"]),
+                str(tiny_images["style1"]),
+                "--blend",
+                "1e308",
+                "1e308",
+                "-o",
+                str(tmp_path / "o.png"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("poison", [float("nan"), float("inf")])
@@ -245,8 +321,9 @@ def test_ctrl_c_during_the_run_saves_and_exits_130(tiny_images, tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_while_importing_prints_no_traceback(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "nst_helpers", "--help"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nst_helpers", "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     time.sleep(0.3)  # torch is still loading
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -262,12 +339,20 @@ def test_help_states_the_limits_and_exit_codes(capsys):
 
 
 # 7. The Python API ---------------------------------------------------------------------------
-@pytest.mark.parametrize("content, message", [
-    (np.zeros((32, 32, 3), np.uint8), "numpy array"), (5, "not int"), (None, "bundled cat"),
-    (torch.zeros(1, 3, 0, 32), "no pixels"), (torch.full((1, 3, 32, 32), float("nan")), "NaN"),
-    (torch.zeros(2, 3, 32, 32), "1x3xHxW"), (torch.zeros(1, 1, 32, 32), "1x3xHxW"),
-    (torch.full((1, 3, 32, 32), 200.0), "divide 0..255"), (torch.zeros(1, 3, 32, 32, dtype=torch.bool), "dtype"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (np.zeros((32, 32, 3), np.uint8), "numpy array"),
+        (5, "not int"),
+        (None, "bundled cat"),
+        (torch.zeros(1, 3, 0, 32), "no pixels"),
+        (torch.full((1, 3, 32, 32), float("nan")), "NaN"),
+        (torch.zeros(2, 3, 32, 32), "1x3xHxW"),
+        (torch.zeros(1, 1, 32, 32), "1x3xHxW"),
+        (torch.full((1, 3, 32, 32), 200.0), "divide 0..255"),
+        (torch.zeros(1, 3, 32, 32, dtype=torch.bool), "dtype"),
+    ],
+)
 def test_bad_images_in_the_api(model, content, message):
     if content is None:  # None is the bundled example: no error, shown here to document it
         assert nst.stylize(None, "starry_night", model=model, size=32, steps=1, progress=False).image.shape[0] == 1
@@ -282,16 +367,27 @@ def test_a_uint8_tensor_is_converted_not_clamped_to_white(model):
     assert torch.allclose(loaded, photo.float() / 255)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(size="abc"), "number"), (dict(size=-4), "at least 16"), (dict(size=(32,)), "pair"),
-    (dict(size=1e9), "at most 4096"), (dict(multiscale=[(8, 5), (32, 5)]), "at least 16"),
-    (dict(size=32, multiscale=[(16, 5), (32, 5)], style_layers=["pool4"]), "too small"),
-    (dict(steps=2.5), "whole number"), (dict(blend="0.5"), "list"), (dict(style_weight="lots"), "number"),
-    (dict(content_layers="conv_99"), "unknown VGG19 layer"), (dict(balance_styles="yes"), "True or False"),
-    (dict(device="meta"), "unknown device"), (dict(weights=42), "file path"),
-    (dict(precision="float16"), "unknown precision"), (dict(precision=16), "unknown precision"),
-    (dict(precision=["bfloat16"]), "unknown precision"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(size="abc"), "number"),
+        (dict(size=-4), "at least 16"),
+        (dict(size=(32,)), "pair"),
+        (dict(size=1e9), "at most 4096"),
+        (dict(multiscale=[(8, 5), (32, 5)]), "at least 16"),
+        (dict(size=32, multiscale=[(16, 5), (32, 5)], style_layers=["pool4"]), "too small"),
+        (dict(steps=2.5), "whole number"),
+        (dict(blend="0.5"), "list"),
+        (dict(style_weight="lots"), "number"),
+        (dict(content_layers="conv_99"), "unknown VGG19 layer"),
+        (dict(balance_styles="yes"), "True or False"),
+        (dict(device="meta"), "unknown device"),
+        (dict(weights=42), "file path"),
+        (dict(precision="float16"), "unknown precision"),
+        (dict(precision=16), "unknown precision"),
+        (dict(precision=["bfloat16"]), "unknown precision"),
+    ],
+)
 def test_bad_arguments_in_the_api(model, tiny_images, kwargs, message):
     kw = {"model": model, "size": 32, "steps": 1, "progress": False, **kwargs}
     if "device" in kwargs or "weights" in kwargs:
@@ -314,7 +410,7 @@ def test_warnings_reach_a_cli_user_as_one_line(tiny_images, tmp_path, capsys, mo
     import warnings
 
     def noisy(*args, **kwargs):
-        warnings.warn("something odd\nover two lines", RuntimeWarning)
+        warnings.warn("something odd\nover two lines", RuntimeWarning, stacklevel=2)
         raise nst.NSTError("stop here")
 
     monkeypatch.setattr(nst.prepare.RunSetup, "load_images", noisy)

@@ -40,17 +40,21 @@ RANDOM_NOTICE = "randomly initialised"
 
 # ------------------------------------------------------------------------------------------------ helpers
 
+
 def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _bomb_png(path, width, height):
     """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb)."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -227,18 +231,37 @@ def test_apply_makes_no_folder_before_a_name_collision_is_found(net_file, photos
     assert not out.exists()
 
 
-@pytest.mark.parametrize("output, fps, message", [
-    ("v.gif", "0.001", "longer than a GIF can"), ("v.mp4", "0.001", "frames per second"),
-    ("v.avi", "0.0001", "frames per second"),
-])
+@pytest.mark.parametrize(
+    "output, fps, message",
+    [
+        ("v.gif", "0.001", "longer than a GIF can"),
+        ("v.mp4", "0.001", "frames per second"),
+        ("v.avi", "0.0001", "frames per second"),
+    ],
+)
 def test_video_checks_the_frame_rate_before_reading_or_painting(tmp_path, capsys, monkeypatch, output, fps, message):
     def never(*args, **kwargs):
         raise AssertionError("the clip was read or painted before --fps was checked")
 
     monkeypatch.setattr(V, "read_clip", never)
     monkeypatch.setattr(V, "stylize_video", never)
-    assert main(["video", "camera_move", "starry_night", "-o", str(tmp_path / output), "--fps", fps,
-                 "--weights", "random", "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "video",
+                "camera_move",
+                "starry_night",
+                "-o",
+                str(tmp_path / output),
+                "--fps",
+                fps,
+                "--weights",
+                "random",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert message in _one_error_line(capsys)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(NSTError, match=message):
@@ -287,10 +310,17 @@ def test_a_large_jpeg_is_decoded_reduced(tmp_path):
     assert nst.load_image(big, max_side=200).shape == (1, 3, 150, 200)
 
 
-@pytest.mark.parametrize("error", [RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate "
-                                                "8234567890 bytes. Error code 12 (Cannot allocate memory)"),
-                                   MemoryError(), torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GB")
-                                   ])
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError(
+            "DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+            "8234567890 bytes. Error code 12 (Cannot allocate memory)"
+        ),
+        MemoryError(),
+        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GB"),
+    ],
+)
 def test_running_out_of_memory_is_one_line_everywhere(net_file, tmp_path, capsys, monkeypatch, error):
     def exhausted(*args, **kwargs):
         raise error
@@ -303,8 +333,22 @@ def test_running_out_of_memory_is_one_line_everywhere(net_file, tmp_path, capsys
     assert main(["apply", str(net_file), str(photo), "-o", str(tmp_path / "o.png")]) == 2
     assert "out of memory" in _one_error_line(capsys)
     monkeypatch.setattr(nst.transfer, "optimize_image", exhausted)
-    assert main([str(photo), "starry_night", "-o", str(tmp_path / "s.png"), "--weights", "random", "--size", "32",
-                 "--quiet"]) == 2
+    assert (
+        main(
+            [
+                str(photo),
+                "starry_night",
+                "-o",
+                str(tmp_path / "s.png"),
+                "--weights",
+                "random",
+                "--size",
+                "32",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "out of memory" in _one_error_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.pt", "photo.png"]
 
@@ -319,8 +363,25 @@ def test_video_estimates_memory_before_reading_a_frame(tmp_path, capsys, monkeyp
     clip = V.write_clip(V.example_clip(3, 48), tmp_path / "clip.gif", fps=8)
     monkeypatch.setattr(nst.memory, "available_bytes", lambda device: 2**29)
     monkeypatch.setattr(V.clips, "load_image", lambda *a, **k: pytest.fail("a frame was read first"))
-    assert main(["video", str(clip), "starry_night", "-o", str(tmp_path / "o.gif"), "--size", "4096",
-                 "--max-frames", "300", "--weights", "random", "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "video",
+                str(clip),
+                "starry_night",
+                "-o",
+                str(tmp_path / "o.gif"),
+                "--size",
+                "4096",
+                "--max-frames",
+                "300",
+                "--weights",
+                "random",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "GB of memory" in _one_error_line(capsys)
     with pytest.raises(NSTError, match="GB of memory"):
         V.read_clip(clip, size=4096)
@@ -328,8 +389,23 @@ def test_video_estimates_memory_before_reading_a_frame(tmp_path, capsys, monkeyp
 
 def test_a_size_that_leaves_a_side_too_short_says_which_and_what_to_give(tmp_path, capsys):
     clip = V.write_clip(torch.rand(2, 3, 48, 64), tmp_path / "clip.gif", fps=8)  # 4:3
-    assert main(["video", str(clip), "starry_night", "-o", str(tmp_path / "o.gif"), "--size", "16",
-                 "--weights", "random", "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "video",
+                str(clip),
+                "starry_night",
+                "-o",
+                str(tmp_path / "o.gif"),
+                "--size",
+                "16",
+                "--weights",
+                "random",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     line = _one_error_line(capsys)
     assert "height" in line and "16x12" in line and "21 or more" in line and "not 12" not in line
     assert nst.read_clip(clip, size=21).frames.shape[-2:] == (16, 21)
@@ -342,8 +418,9 @@ def test_a_named_pipe_is_refused_as_every_kind_of_input(tmp_path, fifos, model):
     calls = {
         "image": lambda: nst.load_image(pipe[".png"]),
         "probe": lambda: nst.images.probe_image(pipe[".png"]),
-        "mask": lambda: nst.stylize("chelsea", ["starry_night", "the_scream"], mask=pipe[".png"], model=model,
-                                    size=32, steps=1, progress=False),
+        "mask": lambda: nst.stylize(
+            "chelsea", ["starry_night", "the_scream"], mask=pipe[".png"], model=model, size=32, steps=1, progress=False
+        ),
         "network": lambda: nst.load_network(pipe[".pt"]),
         "weights": lambda: nst.load_vgg19(str(pipe[".pth"]), device="cpu"),
         "video clip": lambda: nst.read_clip(pipe[".mp4"]),
@@ -360,23 +437,48 @@ def test_a_named_pipe_is_refused_as_every_kind_of_input(tmp_path, fifos, model):
 @needs_fifo
 def test_a_named_pipe_on_the_command_line(tmp_path, fifos, capsys, net_file):
     pipe = fifos.make(tmp_path / "pipe.mp4")
-    for args in (["video", str(pipe), "starry_night", "-o", str(tmp_path / "o.gif")],
-                 ["apply", str(pipe), "chelsea", "-o", str(tmp_path / "o.png")],
-                 ["chelsea", "starry_night", "-o", str(tmp_path / "o.png"), "--weights", str(pipe)]):
+    for args in (
+        ["video", str(pipe), "starry_night", "-o", str(tmp_path / "o.gif")],
+        ["apply", str(pipe), "chelsea", "-o", str(tmp_path / "o.png")],
+        ["chelsea", "starry_night", "-o", str(tmp_path / "o.png"), "--weights", str(pipe)],
+    ):
         assert main(args + ["--quiet"] + (["--weights", "random"] if args[0] == "video" else [])) == 2
         assert "named pipe" in _one_error_line(capsys)
 
 
 # 5. Trusting what a file says ---------------------------------------------------------------------------
-@pytest.mark.parametrize("field, value", [
-    ("steps", "ten"), ("steps", -3), ("steps", 2.5), ("width", "4.0"), ("width", 4.0), ("width", True),
-    ("depth", "1"), ("style", ["a", "list"]), ("seconds", "x"), ("seconds", float("inf")), ("crop", 3),
-    ("style_size", "128"), ("config", [1, 2]), ("lr", "fast"), ("batch_size", 0), ("version", True),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("steps", "ten"),
+        ("steps", -3),
+        ("steps", 2.5),
+        ("width", "4.0"),
+        ("width", 4.0),
+        ("width", True),
+        ("depth", "1"),
+        ("style", ["a", "list"]),
+        ("seconds", "x"),
+        ("seconds", float("inf")),
+        ("crop", 3),
+        ("style_size", "128"),
+        ("config", [1, 2]),
+        ("lr", "fast"),
+        ("batch_size", 0),
+        ("version", True),
+    ],
+)
 def test_network_metadata_is_checked_when_loaded(tmp_path, field, value):
     net = ff.TransformNet(4, 1)
-    meta = {"format": ff.FILE_FORMAT, "version": ff.FILE_VERSION, "width": 4, "depth": 1, "steps": 10,
-            "style": "starry night", field: value}
+    meta = {
+        "format": ff.FILE_FORMAT,
+        "version": ff.FILE_VERSION,
+        "width": 4,
+        "depth": 1,
+        "steps": 10,
+        "style": "starry night",
+        field: value,
+    }
     torch.save({"meta": meta, "state_dict": net.state_dict()}, tmp_path / "n.pt")
     with pytest.raises(NSTError, match="damaged metadata|file version") as err:
         nst.load_network(tmp_path / "n.pt")
@@ -428,9 +530,17 @@ def test_a_save_finishes_before_ctrl_c_takes_effect(tmp_path):
 
 def _fake_painting(monkeypatch, frames, interrupt):
     """``stylize_video`` replaced by one that returns ``frames`` (after a Ctrl-C of its own if ``interrupt``)."""
+
     def fake(clip, styles, config, video=None, **kwargs):
-        result = V.VideoResult(frames=frames, method="independent", fps=8.0, steps=[1] * len(frames),
-                               seconds=[0.1] * len(frames), style_losses=[1.0] * len(frames), warping_error=0.1)
+        result = V.VideoResult(
+            frames=frames,
+            method="independent",
+            fps=8.0,
+            steps=[1] * len(frames),
+            seconds=[0.1] * len(frames),
+            style_losses=[1.0] * len(frames),
+            warping_error=0.1,
+        )
         if interrupt:
             try:
                 os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C, while painting
@@ -460,8 +570,23 @@ def test_a_second_ctrl_c_while_the_frames_are_saved_loses_nothing(tmp_path, caps
     _fake_painting(monkeypatch, torch.rand(3, 3, 24, 32), interrupt=True)
     calls = _interrupt_the_first_save(monkeypatch)
     out = tmp_path / "frames"
-    assert main(["video", "camera_move", "starry_night", "-o", str(out), "--weights", "random", "--quiet",
-                 "--max-frames", "5"]) == 130
+    assert (
+        main(
+            [
+                "video",
+                "camera_move",
+                "starry_night",
+                "-o",
+                str(out),
+                "--weights",
+                "random",
+                "--quiet",
+                "--max-frames",
+                "5",
+            ]
+        )
+        == 130
+    )
     err = capsys.readouterr().err
     assert "interrupted after 3 of 5 frames: saved them to" in err and "nothing was written" not in err
     assert "Traceback" not in err and len(calls) == 3
@@ -472,8 +597,23 @@ def test_a_ctrl_c_during_the_final_save_lets_it_finish_and_says_what_is_on_disk(
     _fake_painting(monkeypatch, torch.rand(3, 3, 24, 32), interrupt=False)
     _interrupt_the_first_save(monkeypatch)
     out = tmp_path / "frames"
-    assert main(["video", "camera_move", "starry_night", "-o", str(out), "--weights", "random", "--quiet",
-                 "--max-frames", "3"]) == 130
+    assert (
+        main(
+            [
+                "video",
+                "camera_move",
+                "starry_night",
+                "-o",
+                str(out),
+                "--weights",
+                "random",
+                "--quiet",
+                "--max-frames",
+                "3",
+            ]
+        )
+        == 130
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"nst_helpers: interrupted; 3 files were saved before it stopped (the last: {out}/frame_0003.png)"
     assert len(list(out.iterdir())) == 3
@@ -483,8 +623,9 @@ def test_a_ctrl_c_during_the_final_save_lets_it_finish_and_says_what_is_on_disk(
 def _run_and_interrupt_twice(args, bar, at_least, gap, timeout=600):
     """Run ``python -m nst_helpers ARGS``; once its progress bar ``bar`` (on stderr) counts ``at_least``, send
     SIGINT, then again after ``gap`` seconds. Returns (exit status, stderr)."""
-    proc = subprocess.Popen([sys.executable, "-m", "nst_helpers", *map(str, args)], stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nst_helpers", *map(str, args)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
     seen = bytearray()
     deadline = time.time() + timeout
 
@@ -506,9 +647,28 @@ def _run_and_interrupt_twice(args, bar, at_least, gap, timeout=600):
 @pytest.mark.parametrize("gap", [0.005, 0.02])
 def test_two_quick_ctrl_cs_during_a_clip_keep_the_painted_frames(tmp_path, gap):
     out = tmp_path / "frames"
-    code, err = _run_and_interrupt_twice(["video", "camera_move", "starry_night", "-o", out, "--weights", "random",
-                                          "--size", "32", "--steps", "20", "--tol", "0", "--max-frames", "10"],
-                                         b"video (temporal)", 2, gap)
+    code, err = _run_and_interrupt_twice(
+        [
+            "video",
+            "camera_move",
+            "starry_night",
+            "-o",
+            out,
+            "--weights",
+            "random",
+            "--size",
+            "32",
+            "--steps",
+            "20",
+            "--tol",
+            "0",
+            "--max-frames",
+            "10",
+        ],
+        b"video (temporal)",
+        2,
+        gap,
+    )
     assert code == 130, err
     assert "Traceback" not in err and "nothing was written" not in err and "Exception ignored" not in err, err
     assert "saved them to" in err
@@ -519,9 +679,33 @@ def test_two_quick_ctrl_cs_during_a_clip_keep_the_painted_frames(tmp_path, gap):
 @pytest.mark.slow
 def test_two_quick_ctrl_cs_during_training_keep_a_usable_network(tmp_path):
     out = tmp_path / "n.pt"
-    code, err = _run_and_interrupt_twice(["train", "starry_night", "-o", out, "--weights", "random", "--width", "4",
-                                          "--depth", "1", "--crop", "32", "--style-size", "32", "--steps", "100000",
-                                          "--batch-size", "1", "--checkpoint-every", "100000"], b"training", 3, 0.005)
+    code, err = _run_and_interrupt_twice(
+        [
+            "train",
+            "starry_night",
+            "-o",
+            out,
+            "--weights",
+            "random",
+            "--width",
+            "4",
+            "--depth",
+            "1",
+            "--crop",
+            "32",
+            "--style-size",
+            "32",
+            "--steps",
+            "100000",
+            "--batch-size",
+            "1",
+            "--checkpoint-every",
+            "100000",
+        ],
+        b"training",
+        3,
+        0.005,
+    )
     assert code == 130 and "Traceback" not in err, err
     assert nst.load_network(out).meta["steps"] >= 3
 
@@ -539,11 +723,25 @@ def test_the_command_line_sanitises_errors_and_warnings_it_did_not_write(tiny_im
         raise nst.NSTError("clip 'x' could not be read (\x1b[31mdecoder\x1b[0m said:\nbad\x07)")
 
     monkeypatch.setattr(nst.transfer, "start_run", noisy)
-    assert main([str(tiny_images["content"]), str(tiny_images["style0"]), "-o", str(tmp_path / "o.png"),
-                 "--weights", "random", "--quiet"]) == 2
+    assert (
+        main(
+            [
+                str(tiny_images["content"]),
+                str(tiny_images["style0"]),
+                "-o",
+                str(tmp_path / "o.png"),
+                "--weights",
+                "random",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     err = [line for line in capsys.readouterr().err.splitlines() if RANDOM_NOTICE not in line]
-    assert err == ["nst_helpers: warning: OpenCV: warning second line",
-                   "nst_helpers: error: clip 'x' could not be read (decoder said: bad)"]
+    assert err == [
+        "nst_helpers: warning: OpenCV: warning second line",
+        "nst_helpers: error: clip 'x' could not be read (decoder said: bad)",
+    ]
 
 
 def test_training_photos_are_checked_before_training_with_one_line(model, photos, tmp_path, capsys):
@@ -556,8 +754,22 @@ def test_training_photos_are_checked_before_training_with_one_line(model, photos
         with pytest.raises(NSTError, match="none of the 2 training photos"):
             ff.train_network("starry_night", bad, model=model, steps=1, **TINY)
     assert seen == []  # no "skipping" lines before the error
-    assert main(["train", "starry_night", "--images", str(bad), "-o", str(tmp_path / "n.pt"), "--weights", "random",
-                 "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "starry_night",
+                "--images",
+                str(bad),
+                "-o",
+                str(tmp_path / "n.pt"),
+                "--weights",
+                "random",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "none of the 2" in _one_error_line(capsys)
     with pytest.raises(NSTError, match="not found"):  # a missing photo in a list is an error, not a warning
         ff.train_network("starry_night", [photos / "p0.png", photos / "gone.png"], model=model, steps=1, **TINY)
@@ -574,8 +786,10 @@ def test_torchscript_files_get_one_line_and_no_torch_warnings(tmp_path, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.jit.save(torch.jit.script(Double()), str(tmp_path / "script.pt"))
-    for args in (["apply", str(tmp_path / "script.pt"), "chelsea", "-o", str(tmp_path / "o.png")],
-                 ["chelsea", "starry_night", "-o", str(tmp_path / "o.png"), "--weights", str(tmp_path / "script.pt")]):
+    for args in (
+        ["apply", str(tmp_path / "script.pt"), "chelsea", "-o", str(tmp_path / "o.png")],
+        ["chelsea", "starry_night", "-o", str(tmp_path / "o.png"), "--weights", str(tmp_path / "script.pt")],
+    ):
         assert main(args) == 2
         assert "TorchScript" in _one_error_line(capsys)
 
@@ -593,8 +807,12 @@ def _scripted():
 
 def _good_inputs(folder):
     """Small, valid inputs for every command: photos, paintings, a mask, a folder of photos, a network, a clip."""
-    good = {"content": _photo(folder / "content.png"), "style": _photo(folder / "style.png", 40, 40, 1),
-            "style2": _photo(folder / "style2.png", 40, 40, 2), "mask": folder / "mask.png"}
+    good = {
+        "content": _photo(folder / "content.png"),
+        "style": _photo(folder / "style.png", 40, 40, 1),
+        "style2": _photo(folder / "style2.png", 40, 40, 2),
+        "mask": folder / "mask.png",
+    }
     Image.new("L", (48, 40), 255).save(good["mask"])
     good["photos"] = folder / "photos"
     good["photos"].mkdir()
@@ -640,8 +858,14 @@ def _bad_files(folder, fifos):
         warnings.simplefilter("ignore")
         torch.jit.save(_scripted(), str(folder / "script.pt"))
     bad["script.pt"] = folder / "script.pt"
-    meta = {"format": ff.FILE_FORMAT, "version": ff.FILE_VERSION, "width": "4.0", "depth": 1, "steps": "ten",
-            "style": ["a", "list"]}
+    meta = {
+        "format": ff.FILE_FORMAT,
+        "version": ff.FILE_VERSION,
+        "width": "4.0",
+        "depth": 1,
+        "steps": "ten",
+        "style": ["a", "list"],
+    }
     torch.save({"meta": meta, "state_dict": ff.TransformNet(4, 1).state_dict()}, folder / "badmeta.pt")
     bad["badmeta.pt"] = folder / "badmeta.pt"
     if fifos is not None:
@@ -654,10 +878,30 @@ def _bad_files(folder, fifos):
 BAD_VALUES = ["-1", "nan", "abc", "inf", "1e30", ""]
 #: The numeric options of each command.
 VALUE_OPTIONS = {
-    "stylize": ["--size", "--steps", "--style-weight", "--content-weight", "--tv-weight", "--style-scale", "--tol",
-                "--lr", "--random-seed"],
-    "train": ["--steps", "--batch-size", "--crop", "--style-size", "--lr", "--width", "--depth", "--seed",
-              "--checkpoint-every", "--preview-every", "--style-weight"],
+    "stylize": [
+        "--size",
+        "--steps",
+        "--style-weight",
+        "--content-weight",
+        "--tv-weight",
+        "--style-scale",
+        "--tol",
+        "--lr",
+        "--random-seed",
+    ],
+    "train": [
+        "--steps",
+        "--batch-size",
+        "--crop",
+        "--style-size",
+        "--lr",
+        "--width",
+        "--depth",
+        "--seed",
+        "--checkpoint-every",
+        "--preview-every",
+        "--style-weight",
+    ],
     "apply": ["--size"],
     "video": ["--fps", "--max-frames", "--temporal-weight", "--size", "--steps", "--tol"],
 }
@@ -667,19 +911,77 @@ def _commands(good, out):
     """{name: (args, {file argument: index in args, or None for an option})}: each command, tiny and fast."""
     fast = ["--weights", "random", "--quiet"]
     return {
-        "stylize": (["stylize", good["content"], good["style"], "-o", out / "o.png", "--size", "32", "--steps", "1",
-                     *fast], {"content": 1, "style": 2, "--weights": None}),
-        "stylize-mask": (["stylize", good["content"], good["style"], good["style2"], "--mask", good["mask"], "-o",
-                          out / "o.png", "--size", "32", "--steps", "1", *fast], {"--mask": None}),
-        "train": (["train", good["style"], "--images", good["photos"], "-o", out / "n.pt", "--width", "4", "--depth",
-                   "1", "--crop", "32", "--style-size", "32", "--batch-size", "1", "--steps", "1", *fast],
-                  {"style": 1, "--images": None, "--weights": None}),
-        "apply": (["apply", good["network"], good["content"], "-o", out / "a.png", "--quiet"],
-                  {"network": 1, "photo": 2}),
-        "apply-many": (["apply", good["network"], good["content"], good["style"], "-o", out / "painted", "--quiet"],
-                       {"photo": 3}),
-        "video": (["video", good["clip"], good["style"], "-o", out / "v.gif", "--size", "32", "--steps", "1",
-                   "--max-frames", "3", *fast], {"clip": 1, "style": 2, "--weights": None}),
+        "stylize": (
+            ["stylize", good["content"], good["style"], "-o", out / "o.png", "--size", "32", "--steps", "1", *fast],
+            {"content": 1, "style": 2, "--weights": None},
+        ),
+        "stylize-mask": (
+            [
+                "stylize",
+                good["content"],
+                good["style"],
+                good["style2"],
+                "--mask",
+                good["mask"],
+                "-o",
+                out / "o.png",
+                "--size",
+                "32",
+                "--steps",
+                "1",
+                *fast,
+            ],
+            {"--mask": None},
+        ),
+        "train": (
+            [
+                "train",
+                good["style"],
+                "--images",
+                good["photos"],
+                "-o",
+                out / "n.pt",
+                "--width",
+                "4",
+                "--depth",
+                "1",
+                "--crop",
+                "32",
+                "--style-size",
+                "32",
+                "--batch-size",
+                "1",
+                "--steps",
+                "1",
+                *fast,
+            ],
+            {"style": 1, "--images": None, "--weights": None},
+        ),
+        "apply": (
+            ["apply", good["network"], good["content"], "-o", out / "a.png", "--quiet"],
+            {"network": 1, "photo": 2},
+        ),
+        "apply-many": (
+            ["apply", good["network"], good["content"], good["style"], "-o", out / "painted", "--quiet"],
+            {"photo": 3},
+        ),
+        "video": (
+            [
+                "video",
+                good["clip"],
+                good["style"],
+                "-o",
+                out / "v.gif",
+                "--size",
+                "32",
+                "--steps",
+                "1",
+                "--max-frames",
+                "3",
+                *fast,
+            ],
+            {"clip": 1, "style": 2, "--weights": None},
+        ),
     }
 
 
@@ -706,8 +1008,12 @@ def fuzz_cases(good, bad, out, values=BAD_VALUES):
         for option in VALUE_OPTIONS.get(command, []):
             for value in values:
                 cases.append((_with(args, option, value), f"{command} {option}={value!r}"))
-    outputs = {"stylize": ["fifo.jpg", "loop.jpg", "folder.jpg"], "train": ["fifo.pt", "loop.pt"],
-               "apply": ["fifo.jpg", "loop.jpg", "folder.jpg"], "video": ["fifo.gif", "loop.gif"]}
+    outputs = {
+        "stylize": ["fifo.jpg", "loop.jpg", "folder.jpg"],
+        "train": ["fifo.pt", "loop.pt"],
+        "apply": ["fifo.jpg", "loop.jpg", "folder.jpg"],
+        "video": ["fifo.gif", "loop.gif"],
+    }
     for command, names in outputs.items():
         args = _commands(good, out)[command][0]
         for name in names:

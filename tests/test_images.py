@@ -22,15 +22,18 @@ def test_bundled_examples_exist_and_are_small():
         assert nst.EXAMPLES[name] in sources
 
 
-@pytest.mark.parametrize("mode, make, expected", [
-    ("RGBA", lambda: Image.new("RGBA", (16, 16), (255, 0, 0, 0)), (255, 255, 255)),  # transparent -> white
-    ("RGBA-half", lambda: Image.new("RGBA", (16, 16), (0, 0, 0, 128)), (127, 127, 127)),
-    ("LA", lambda: Image.new("LA", (16, 16), (0, 0)), (255, 255, 255)),
-    ("L", lambda: Image.new("L", (16, 16), 100), (100, 100, 100)),
-    ("I;16", lambda: Image.fromarray(np.full((16, 16), 65535, dtype=np.uint16)), (255, 255, 255)),
-    ("CMYK", lambda: Image.new("CMYK", (16, 16), (0, 255, 255, 0)), (255, 0, 0)),
-    ("P", lambda: Image.new("RGB", (16, 16), (0, 0, 255)).convert("P"), (0, 0, 255)),
-])
+@pytest.mark.parametrize(
+    "mode, make, expected",
+    [
+        ("RGBA", lambda: Image.new("RGBA", (16, 16), (255, 0, 0, 0)), (255, 255, 255)),  # transparent -> white
+        ("RGBA-half", lambda: Image.new("RGBA", (16, 16), (0, 0, 0, 128)), (127, 127, 127)),
+        ("LA", lambda: Image.new("LA", (16, 16), (0, 0)), (255, 255, 255)),
+        ("L", lambda: Image.new("L", (16, 16), 100), (100, 100, 100)),
+        ("I;16", lambda: Image.fromarray(np.full((16, 16), 65535, dtype=np.uint16)), (255, 255, 255)),
+        ("CMYK", lambda: Image.new("CMYK", (16, 16), (0, 255, 255, 0)), (255, 0, 0)),
+        ("P", lambda: Image.new("RGB", (16, 16), (0, 0, 255)).convert("P"), (0, 0, 255)),
+    ],
+)
 def test_any_mode_becomes_rgb(tmp_path, mode, make, expected):
     img = make()
     path = tmp_path / ("x.tif" if mode in ("CMYK",) else "x.png")
@@ -124,8 +127,12 @@ def test_bad_files_get_one_line_errors(tmp_path):
     good = tmp_path / "good.jpg"
     Image.new("RGB", (64, 64), (9, 9, 9)).save(good)
     (tmp_path / "cut.jpg").write_bytes(good.read_bytes()[:200])
-    cases = {tmp_path / "missing.png": "not found", tmp_path / "notes.txt": "not an image",
-             tmp_path / "cut.jpg": "truncated", tmp_path: "is a folder"}
+    cases = {
+        tmp_path / "missing.png": "not found",
+        tmp_path / "notes.txt": "not an image",
+        tmp_path / "cut.jpg": "truncated",
+        tmp_path: "is a folder",
+    }
     for path, msg in cases.items():
         with pytest.raises(nst.NSTError, match=msg) as info:
             nst.load_image(path)

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 import nst_helpers as nst
-from nst_helpers.lab import Lab
-from nst_helpers.lab import LiveSession, beta_sweep
+from nst_helpers.lab import Lab, LiveSession, beta_sweep
 
 
 def _two_styles(tiny_images):
@@ -38,12 +37,17 @@ def test_weights_sent_while_running_are_applied_from_the_next_step(model, tiny_i
         session.set_weights(style_weight=123.0, content_weight=4.0, blend=[1, 3])
         release.set()
         assert session.sync(60)
-        assert session.weights == {"content_weight": 4.0, "style_weight": 123.0, "tv_weight": 0.0,
-                                   "blend": [0.25, 0.75]}
+        assert session.weights == {
+            "content_weight": 4.0,
+            "style_weight": 123.0,
+            "tv_weight": 0.0,
+            "blend": [0.25, 0.75],
+        }
         assert session.weight_changes == [2]  # took effect after the second step
         assert session.step == 30 and updates[-1].state == "finished"  # the run went on to its end
         assert [u.run_step for u in updates if u.state == "running"] == sorted(
-            u.run_step for u in updates if u.state == "running")
+            u.run_step for u in updates if u.state == "running"
+        )
         with pytest.raises(nst.NSTError, match="finite"):
             session.set_weights(style_weight=float("nan"))
     finally:
@@ -98,8 +102,9 @@ def test_a_burst_of_weights_while_running_leaves_no_backlog(model, tiny_images):
         session.run(20)
         assert entered.wait(30)  # held at step 2
         for i in range(50):
-            session.set_weights(style_weight=1e3 * (i + 1), content_weight=2.0 if i == 0 else None,
-                                tv_weight=1e-3 if i == 25 else None)
+            session.set_weights(
+                style_weight=1e3 * (i + 1), content_weight=2.0 if i == 0 else None, tv_weight=1e-3 if i == 25 else None
+            )
         release.set()
         assert session.sync(60)
         assert session.weights_version == 1 and session.weight_changes == [2]  # one change, the latest values
@@ -177,8 +182,11 @@ def test_steps_are_checked_at_the_call_and_the_session_stays_usable(model, tiny_
     assert "\n" not in str(err.value)
     session = LiveSession(tiny_images["content"], tiny_images["style0"], model, size=24)
     try:
-        for send in (session.run, lambda steps: session.sweep([1e3], steps),
-                     lambda steps: session.set_weights(style_weight=1e3, run_steps=steps)):
+        for send in (
+            session.run,
+            lambda steps: session.sweep([1e3], steps),
+            lambda steps: session.set_weights(style_weight=1e3, run_steps=steps),
+        ):
             with pytest.raises(nst.NSTError, match="steps") as err:
                 send(bad)
             assert "\n" not in str(err.value)
@@ -212,8 +220,15 @@ def test_sweep_pictures_equal_separate_runs(model, tiny_images):
     sweep = beta_sweep(tiny_images["content"], tiny_images["style0"], model, betas, size=24, steps=8, progress=False)
     assert sweep.style_weights == betas and not sweep.cancelled
     for image, beta, loss in zip(sweep.images, betas, sweep.losses):
-        alone = nst.stylize(tiny_images["content"], tiny_images["style0"], model=model, size=24, steps=8,
-                            style_weight=beta, progress=False)
+        alone = nst.stylize(
+            tiny_images["content"],
+            tiny_images["style0"],
+            model=model,
+            size=24,
+            steps=8,
+            style_weight=beta,
+            progress=False,
+        )
         assert torch.allclose(image, alone.image, atol=1e-6)
         assert loss["total"] == pytest.approx(alone.losses["total"], rel=1e-6)
     # a larger beta buys a lower (unweighted) style loss at the price of a higher content loss
@@ -223,15 +238,31 @@ def test_sweep_pictures_equal_separate_runs(model, tiny_images):
 
 def test_a_sweep_can_be_cancelled(model, tiny_images):
     calls = []
-    sweep = beta_sweep(tiny_images["content"], tiny_images["style0"], model, [1e3, 1e4, 1e5], size=24, steps=3,
-                       progress=False, on_picture=lambda i, image, losses: calls.append(i),
-                       should_stop=lambda: len(calls) >= 1)
+    sweep = beta_sweep(
+        tiny_images["content"],
+        tiny_images["style0"],
+        model,
+        [1e3, 1e4, 1e5],
+        size=24,
+        steps=3,
+        progress=False,
+        on_picture=lambda i, image, losses: calls.append(i),
+        should_stop=lambda: len(calls) >= 1,
+    )
     assert sweep.cancelled and len(sweep.images) == 1 and sweep.style_weights == [1e3]
 
 
 def test_lab_sliders_drive_the_session(model, tiny_images):
-    lab = Lab(tiny_images["content"], _two_styles(tiny_images), model, size=32, steps=20,
-              sweep_values=[1e3, 1e7], sweep_steps=5, auto_run=False)
+    lab = Lab(
+        tiny_images["content"],
+        _two_styles(tiny_images),
+        model,
+        size=32,
+        steps=20,
+        sweep_values=[1e3, 1e7],
+        sweep_steps=5,
+        auto_run=False,
+    )
     lab.beta.value = 1e7
     lab.alpha.value = 10.0
     lab.blend[0].value = 1.0  # two styles: one slider, all the way to the second
@@ -276,11 +307,21 @@ def test_lab_slider_released_while_idle_runs_from_the_current_picture(model, tin
 
 # -- what the laboratory shows ---------------------------------------------------------------------
 
+
 def test_one_number_format_and_readable_names():
     from nst_helpers.lab.display import fmt, mix_text, progress_text, style_label, sweep_values_around
 
     assert [fmt(x) for x in (1e5, 31622.7766, 1.0, 0.5, 123.456, 1e-4, 3.2e-4, 0.0, 1500.0)] == [
-        "1e5", "3.16e4", "1", "0.5", "123", "1e-4", "3.2e-4", "0", "1.5e3"]
+        "1e5",
+        "3.16e4",
+        "1",
+        "0.5",
+        "123",
+        "1e-4",
+        "3.2e-4",
+        "0",
+        "1.5e3",
+    ]
     assert style_label("starry_night") == "Starry Night" and style_label("the_scream") == "The Scream"
     assert style_label("/photos/my_dog.jpg") == "my dog" and style_label(torch.zeros(1, 3, 8, 8), 1) == "style 2"
     # shares after normalisation: 1.0 and 0.5 is a 2/3 : 1/3 mix, and the text says so
@@ -297,7 +338,7 @@ def test_tv_slider_left_end_reads_off_and_means_off(model, tiny_images):
         lab.tv.value = 0.1
         assert lab.session.sync(30)
         assert lab.tv_readout.value == "0.1" and lab.session.objective.tv_weight == pytest.approx(0.1)
-        lab.tv.value = 10.0 ** lab.tv.min
+        lab.tv.value = 10.0**lab.tv.min
         assert lab.session.sync(30)
         assert lab.tv_readout.value == "off" and lab.session.objective.tv_weight == 0.0
         assert lab.blend == [] and lab.mix.value == ""  # one style: nothing to mix
@@ -318,8 +359,16 @@ def test_three_styles_show_their_effective_shares(model, tiny_images):
 
 
 def test_progress_never_exceeds_its_maximum_and_the_plot_moves_during_a_run(model, tiny_images):
-    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=40, preview_every=2,
-              auto_run=True, plot_every=0.0)
+    lab = Lab(
+        tiny_images["content"],
+        tiny_images["style0"],
+        model,
+        size=32,
+        steps=40,
+        preview_every=2,
+        auto_run=True,
+        plot_every=0.0,
+    )
     seen, plots_while_running = [], []
     lab.progress.observe(lambda change: seen.append((lab.progress.value, lab.progress.max)), names=["value", "max"])
     lab.plot.observe(lambda change: plots_while_running.append(lab.session.state == "running"), names="value")
@@ -338,8 +387,16 @@ def test_progress_never_exceeds_its_maximum_and_the_plot_moves_during_a_run(mode
 
 
 def test_reset_and_a_new_size_clear_numbers_plot_and_sweep(model, tiny_images):
-    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=5, sweep_steps=2,
-              sweep_decades=(-1, 1), auto_run=False)
+    lab = Lab(
+        tiny_images["content"],
+        tiny_images["style0"],
+        model,
+        size=32,
+        steps=5,
+        sweep_steps=2,
+        sweep_decades=(-1, 1),
+        auto_run=False,
+    )
     try:
         lab.run()
         assert lab.session.sync(60)
@@ -359,8 +416,16 @@ def test_reset_and_a_new_size_clear_numbers_plot_and_sweep(model, tiny_images):
 
 
 def test_sweep_is_around_the_current_beta_shows_progress_disables_run_and_can_be_cancelled(model, tiny_images):
-    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=5, sweep_steps=30,
-              preview_every=1, auto_run=False)
+    lab = Lab(
+        tiny_images["content"],
+        tiny_images["style0"],
+        model,
+        size=32,
+        steps=5,
+        sweep_steps=30,
+        preview_every=1,
+        auto_run=False,
+    )
     entered, release = threading.Event(), threading.Event()
     states = []
     show = lab._on_update
@@ -368,8 +433,15 @@ def test_sweep_is_around_the_current_beta_shows_progress_disables_run_and_can_be
     def gated(update):
         show(update)
         if update.state == "sweeping":
-            states.append((update.run_step, update.run_steps, lab.run_button.disabled, lab.sweep_button.disabled,
-                           lab.stop_button.disabled))
+            states.append(
+                (
+                    update.run_step,
+                    update.run_steps,
+                    lab.run_button.disabled,
+                    lab.sweep_button.disabled,
+                    lab.stop_button.disabled,
+                )
+            )
             if update.run_step >= 2 and not entered.is_set():
                 entered.set()
                 assert release.wait(30)
@@ -470,12 +542,22 @@ def test_the_requirements_admit_what_colab_ships():
         import tomli as tomllib
     from packaging.requirements import Requirement
 
-    colab = {"torch": "2.5.1", "torchvision": "0.20.1", "pillow": "11.0.0", "numpy": "1.26.4",
-             "matplotlib": "3.8.0", "ipywidgets": "7.7.1", "tqdm": "4.66.6", "opencv-python-headless": "4.10.0.84"}
+    colab = {
+        "torch": "2.5.1",
+        "torchvision": "0.20.1",
+        "pillow": "11.0.0",
+        "numpy": "1.26.4",
+        "matplotlib": "3.8.0",
+        "ipywidgets": "7.7.1",
+        "tqdm": "4.66.6",
+        "opencv-python-headless": "4.10.0.84",
+    }
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
     for line in project["dependencies"]:
         req = Requirement(line)
-        assert req.specifier.contains(colab[req.name.lower()]), f"{line} would replace Colab's {colab[req.name.lower()]}"
+        assert req.specifier.contains(colab[req.name.lower()]), (
+            f"{line} would replace Colab's {colab[req.name.lower()]}"
+        )
 
 
 def test_an_error_in_the_interface_never_takes_the_session_down(model, tiny_images, capsys):
@@ -494,8 +576,16 @@ def test_an_error_in_the_interface_never_takes_the_session_down(model, tiny_imag
 
 
 def test_a_new_sweep_after_a_shown_and_a_cancelled_one(model, tiny_images):
-    lab = Lab(tiny_images["content"], tiny_images["style0"], model, size=32, steps=5, sweep_steps=2,
-              sweep_decades=(-1, 1), auto_run=False)
+    lab = Lab(
+        tiny_images["content"],
+        tiny_images["style0"],
+        model,
+        size=32,
+        steps=5,
+        sweep_steps=2,
+        sweep_decades=(-1, 1),
+        auto_run=False,
+    )
     try:
         lab.run_sweep(wait=True, timeout=60)
         assert "sweep picture 1 / 2" in lab.caption.value or "sweep picture 2 / 2" in lab.caption.value

@@ -7,9 +7,21 @@ import nst_helpers as nst
 
 
 def test_layer_names_map_both_ways():
-    pairs = {"conv_1": "conv1_1", "conv_2": "conv1_2", "conv_3": "conv2_1", "conv_4": "conv2_2",
-             "conv_5": "conv3_1", "conv_10": "conv4_2", "conv_16": "conv5_4", "relu_10": "relu4_2",
-             "pool_2": "pool1", "pool_4": "pool2", "pool_8": "pool3", "pool_12": "pool4", "pool_16": "pool5"}
+    pairs = {
+        "conv_1": "conv1_1",
+        "conv_2": "conv1_2",
+        "conv_3": "conv2_1",
+        "conv_4": "conv2_2",
+        "conv_5": "conv3_1",
+        "conv_10": "conv4_2",
+        "conv_16": "conv5_4",
+        "relu_10": "relu4_2",
+        "pool_2": "pool1",
+        "pool_4": "pool2",
+        "pool_8": "pool3",
+        "pool_12": "pool4",
+        "pool_16": "pool5",
+    }
     for tutorial, paper in pairs.items():
         assert nst.paper_name(tutorial) == paper
         assert nst.tutorial_name(paper) == tutorial
@@ -57,8 +69,11 @@ def test_extractor_stops_after_deepest_requested_layer(model):
     # ReLUs run as torch.nn.functional.relu (not through their modules), so hooks see the convolutions
     # and poolings: exactly those up to conv_4 must have run, in order, and nothing after.
     called = []
-    hooks = [m.register_forward_hook(lambda m, i, o, k=k: called.append(k)) for k, m in enumerate(model.features)
-             if not isinstance(m, torch.nn.ReLU)]
+    hooks = [
+        m.register_forward_hook(lambda m, i, o, k=k: called.append(k))
+        for k, m in enumerate(model.features)
+        if not isinstance(m, torch.nn.ReLU)
+    ]
     try:
         out = model(torch.rand(1, 3, 32, 32), ["conv_4", "relu_3"])
     finally:
@@ -98,8 +113,9 @@ def test_receptive_fields_by_hand_and_by_gradient():
     from nst_helpers.layers import receptive_field
 
     # by hand: a 3x3 convolution adds 2 positions of its input grid, a 2x2 pooling 1
-    assert [receptive_field(n) for n in ("conv1_1", "conv1_2", "pool1", "conv2_1", "conv3_1", "conv4_2",
-                                         "conv5_1", "pool5")] == [3, 5, 6, 10, 24, 84, 156, 268]
+    assert [
+        receptive_field(n) for n in ("conv1_1", "conv1_2", "pool1", "conv2_1", "conv3_1", "conv4_2", "conv5_1", "pool5")
+    ] == [3, 5, 6, 10, 24, 84, 156, 268]
     assert receptive_field("conv_4") == receptive_field("conv2_2") == 14  # the seed's content layer
     # by gradient: the pixels that one position of the layer depends on (average pooling routes to all)
     model = nst.load_vgg19("random", pooling="avg")

@@ -100,9 +100,16 @@ def test_normalize_blend():
     assert nst.normalize_blend([2, 2, 4], 3) == pytest.approx([0.25, 0.25, 0.5])
     assert nst.normalize_blend(None, 4) == pytest.approx([0.25] * 4)
     assert nst.normalize_blend([1e308, 1e308], 2) == pytest.approx([0.5, 0.5])  # the sum would overflow
-    for bad, msg in (([1, -1], "at least 0"), ([0, 0], "all zero"), ([1], "2 style images"),
-                     ([float("nan"), 1], "finite"), (["x", 1], "number"), ([1e300 * 1e10, 1], "finite"),
-                     ("0.5", "list"), (3, "list")):
+    for bad, msg in (
+        ([1, -1], "at least 0"),
+        ([0, 0], "all zero"),
+        ([1], "2 style images"),
+        ([float("nan"), 1], "finite"),
+        (["x", 1], "number"),
+        ([1e300 * 1e10, 1], "finite"),
+        ("0.5", "list"),
+        (3, "list"),
+    ):
         with pytest.raises(nst.NSTError, match=msg):
             nst.normalize_blend(bad, 2)
 
@@ -139,8 +146,12 @@ def test_blend_equals_weighted_sum_of_style_losses_up_to_a_constant(model):
 
 
 def test_objective_weights_are_checked_when_set(model):
-    obj = build_objective(model, torch.rand(1, 3, 16, 16), [torch.rand(1, 3, 16, 16)],
-                          nst.make_config(content_layers=["conv_2"], style_layers=["conv_1"]))
+    obj = build_objective(
+        model,
+        torch.rand(1, 3, 16, 16),
+        [torch.rand(1, 3, 16, 16)],
+        nst.make_config(content_layers=["conv_2"], style_layers=["conv_1"]),
+    )
     obj.style_weight = 10
     assert obj.style_weight == 10.0
     for attr in ("content_weight", "style_weight", "tv_weight"):
@@ -161,8 +172,14 @@ def test_balanced_styles_share_the_loss_as_the_blend_says(model):
     layers = ["conv_1", "conv_2"]
 
     def shares(balance, blend):
-        config = nst.make_config(content_layers=(), style_layers=layers, content_weight=0, style_weight=1,
-                                 blend=blend, balance_styles=balance)
+        config = nst.make_config(
+            content_layers=(),
+            style_layers=layers,
+            content_weight=0,
+            style_weight=1,
+            blend=blend,
+            balance_styles=balance,
+        )
         obj = build_objective(model, photo, [loud, quiet], config)
         total, parts = obj(photo)
         weighted = [f * p for f, p in zip(obj.style_factors(), parts["style_per_image"])]

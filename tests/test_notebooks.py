@@ -39,9 +39,9 @@ def test_notebook_is_stripped_and_opens_with_title_badge_install_import(name):
     assert nb.cells[-1].cell_type == "markdown" and nb.cells[-1].source.startswith("## References")
     exercises = max(i for i, c in enumerate(nb.cells[:-1]) if c.cell_type == "markdown")
     assert "## Summary" in nb.cells[exercises].source and "Exercises" in nb.cells[exercises].source
-    assert all("self-check" in c.source.lower() for c in nb.cells[exercises + 1:-1])
+    assert all("self-check" in c.source.lower() for c in nb.cells[exercises + 1 : -1])
     # a self-check where the answer is a number or a property: every notebook has at least one
-    assert any("self-check" in c.source.lower() for c in nb.cells[exercises + 1:-1])
+    assert any("self-check" in c.source.lower() for c in nb.cells[exercises + 1 : -1])
 
 
 def test_the_opening_is_the_same_in_every_notebook():

@@ -74,14 +74,22 @@ def test_the_seed_objective_equals_the_tutorials(model):
 def test_terms_call_the_taught_functions(model):
     torch.manual_seed(4)
     content, style, image = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
-    config = nst.make_config(content_layers=["conv_2"], style_layers=["conv_1", "conv_3"], layer_weights=[2, 0.5],
-                             content_weight=3, style_weight=7, tv_weight=11)
+    config = nst.make_config(
+        content_layers=["conv_2"],
+        style_layers=["conv_1", "conv_3"],
+        layer_weights=[2, 0.5],
+        content_weight=3,
+        style_weight=7,
+        tv_weight=11,
+    )
     objective = build_objective(model, content, [style], config)
     with torch.no_grad():
         fc, fs, fx = (model(t, ["conv_1", "conv_2", "conv_3"]) for t in (content, style, image))
         expected_content = nst.content_loss(fx["conv_2"], fc["conv_2"])
-        expected_style = sum(w * nst.style_loss(nst.gram_matrix(fx[n]), nst.gram_matrix(fs[n]))
-                             for n, w in (("conv_1", 2.0), ("conv_3", 0.5)))
+        expected_style = sum(
+            w * nst.style_loss(nst.gram_matrix(fx[n]), nst.gram_matrix(fs[n]))
+            for n, w in (("conv_1", 2.0), ("conv_3", 0.5))
+        )
         total, parts = objective(image)
     assert parts["unweighted"]["content"] == pytest.approx(expected_content.item(), rel=1e-5)
     assert parts["unweighted"]["style"] == pytest.approx(expected_style.item(), rel=1e-5)

@@ -28,8 +28,7 @@ def _entry_points(content, style, model, **kwargs):
         "stylize_video": lambda: V.stylize_video(frames, style, model=model, steps=1, progress=False, **kwargs),
         "LiveSession": lambda: LiveSession(content, style, model, **kwargs).close(),
         "beta_sweep": lambda: beta_sweep(content, style, model, [1e3], steps=1, progress=False, **kwargs),
-        "train_network": lambda: ff.train_network(style, None, nst.make_config("seed", **kwargs), model=model,
-                                                  **TRAIN),
+        "train_network": lambda: ff.train_network(style, None, nst.make_config("seed", **kwargs), model=model, **TRAIN),
     }
 
 
@@ -46,19 +45,22 @@ def _errors(calls):
 
 def test_a_model_with_the_wrong_pooling_is_refused_by_every_entry_point(model, tiny_images):
     messages = _errors(_entry_points(tiny_images["content"], tiny_images["style0"], model, size=32, pooling="avg"))
-    expected = ("the model uses max pooling but the configuration asks for avg: load it with "
-                "load_vgg19(..., pooling='avg')")
+    expected = (
+        "the model uses max pooling but the configuration asks for avg: load it with load_vgg19(..., pooling='avg')"
+    )
     assert set(messages.values()) == {expected}, messages
 
 
 def test_no_style_image_is_reported_before_any_file_is_read(model, tmp_path):
     missing = tmp_path / "nowhere.png"
-    messages = _errors({
-        "stylize": lambda: nst.stylize(missing, [], model=model, progress=False),
-        "stylize_video": lambda: V.stylize_video(tmp_path / "nowhere.mp4", [], model=model, progress=False),
-        "LiveSession": lambda: LiveSession(missing, [], model),
-        "beta_sweep": lambda: beta_sweep(missing, [], model, progress=False),
-    })
+    messages = _errors(
+        {
+            "stylize": lambda: nst.stylize(missing, [], model=model, progress=False),
+            "stylize_video": lambda: V.stylize_video(tmp_path / "nowhere.mp4", [], model=model, progress=False),
+            "LiveSession": lambda: LiveSession(missing, [], model),
+            "beta_sweep": lambda: beta_sweep(missing, [], model, progress=False),
+        }
+    )
     assert set(messages.values()) == {"no style image given: pass at least one"}, messages
 
 
@@ -67,8 +69,9 @@ def test_the_blend_count_is_checked_before_any_file_is_read(model, tmp_path):
     calls = _entry_points(missing, missing, model, blend=[1, 2])
     calls["stylize_video"] = lambda: V.stylize_video(tmp_path / "nowhere.mp4", missing, model=model, blend=[1, 2])
     messages = _errors(calls)
-    assert set(messages.values()) == {
-        "got 2 blend weights for 1 style images: give one weight per style image"}, messages
+    assert set(messages.values()) == {"got 2 blend weights for 1 style images: give one weight per style image"}, (
+        messages
+    )
 
 
 def test_a_style_image_too_small_for_the_layers_gets_the_same_line_everywhere(model, tiny_images, tmp_path):
@@ -77,32 +80,43 @@ def test_a_style_image_too_small_for_the_layers_gets_the_same_line_everywhere(mo
     calls = _entry_points(tiny_images["content"], sliver, model, size=32, style_layers=["relu5_1"])
     del calls["train_network"]  # the painting is the training's own: "the style image", at the style size
     messages = _errors(calls)
-    assert set(messages.values()) == {"a style image is 32x8 px, too small for layer relu5_1, which needs at least "
-                                      "16 px on each side: use a larger size"}, messages
+    assert set(messages.values()) == {
+        "a style image is 32x8 px, too small for layer relu5_1, which needs at least "
+        "16 px on each side: use a larger size"
+    }, messages
 
 
 def test_memory_is_checked_before_vgg19_is_loaded_by_every_entry_point(model, tiny_images, tmp_path, monkeypatch):
     monkeypatch.setattr(nst.memory, "available_bytes", lambda device: 2**20)
     content, style, weights = tiny_images["content"], tiny_images["style0"], tmp_path / "nowhere.pth"
-    messages = _errors({
-        "stylize": lambda: nst.stylize(content, style, weights=weights, size=32, progress=False),
-        "stylize_video": lambda: V.stylize_video(torch.rand(2, 3, 27, 32), style, weights=weights, progress=False),
-        "LiveSession": lambda: LiveSession(content, style, model, size=32),
-        "beta_sweep": lambda: beta_sweep(content, style, model, [1e3], size=32, progress=False),
-        "reconstruct_content": lambda: nst.reconstruct_content(content, "conv_4", size=32, weights=weights),
-        "reconstruct_style": lambda: nst.reconstruct_style(style, ["conv_1"], size=32, weights=weights),
-    })
+    messages = _errors(
+        {
+            "stylize": lambda: nst.stylize(content, style, weights=weights, size=32, progress=False),
+            "stylize_video": lambda: V.stylize_video(torch.rand(2, 3, 27, 32), style, weights=weights, progress=False),
+            "LiveSession": lambda: LiveSession(content, style, model, size=32),
+            "beta_sweep": lambda: beta_sweep(content, style, model, [1e3], size=32, progress=False),
+            "reconstruct_content": lambda: nst.reconstruct_content(content, "conv_4", size=32, weights=weights),
+            "reconstruct_style": lambda: nst.reconstruct_style(style, ["conv_1"], size=32, weights=weights),
+        }
+    )
     # a clip's estimate counts its frames as well (video.paint.check_clip_memory), before any frame is read
-    assert re.fullmatch(r"painting 2 frames of 32x27 px needs about \d+\.\d GB of memory but 0\.0 GB are free: give a "
-                        r"smaller size \(--size\) or fewer frames \(--max-frames\)", messages.pop("stylize_video"))
+    assert re.fullmatch(
+        r"painting 2 frames of 32x27 px needs about \d+\.\d GB of memory but 0\.0 GB are free: give a "
+        r"smaller size \(--size\) or fewer frames \(--max-frames\)",
+        messages.pop("stylize_video"),
+    )
     for name, message in messages.items():
-        assert re.fullmatch(r"this run at 32x\d+ px needs about \d+\.\d GB of memory but 0\.0 GB are free: use a "
-                            r"smaller size \(or --multiscale for large pictures\)", message), (name, message)
+        assert re.fullmatch(
+            r"this run at 32x\d+ px needs about \d+\.\d GB of memory but 0\.0 GB are free: use a "
+            r"smaller size \(or --multiscale for large pictures\)",
+            message,
+        ), (name, message)
 
 
 def test_prepare_run_sets_a_run_up_on_the_models_device(model, tiny_images):
-    run = nst.prepare_run(tiny_images["content"], None, nst.make_config("seed", size=32), model=model,
-                          device="cuda:99")  # a given model's device wins: cuda:99 is never asked for
+    run = nst.prepare_run(
+        tiny_images["content"], None, nst.make_config("seed", size=32), model=model, device="cuda:99"
+    )  # a given model's device wins: cuda:99 is never asked for
     assert run.device == torch.device("cpu") and run.model is model
     assert run.content.shape == (1, 3, 27, 32) and run.sources == list(nst.images.DEFAULT_STYLES)
     assert [max(s.shape[-2:]) for s in run.styles] == [32]  # the bundled painting, at the content's 32 px
@@ -113,11 +127,13 @@ def test_prepare_run_sets_a_run_up_on_the_models_device(model, tiny_images):
 
 # ------------------------------------------------------------------------------------------ optimize_image
 
+
 def _quadratic(target):
     def objective(image):
         total = ((image - target) ** 2).sum()
         value = float(total.detach())
         return total, {"content": value, "style": 0.0, "tv": 0.0, "total": value}
+
     return objective
 
 
@@ -133,31 +149,37 @@ def test_optimize_image_takes_the_configuration_whole():
     # tol from the configuration, or given for one call
     flat = lambda image: (image.sum() * 0, {"content": 1.0, "style": 0.0, "tv": 0.0, "total": 1.0})  # noqa: E731
     assert nst.optimize_image(flat, start, nst.make_config("seed", tol=0.1), progress=False).stopped == "converged"
-    assert nst.optimize_image(flat, start, nst.make_config("seed", tol=0.1, steps=30), tol=0,
-                              progress=False).evaluations == 30
+    assert (
+        nst.optimize_image(flat, start, nst.make_config("seed", tol=0.1, steps=30), tol=0, progress=False).evaluations
+        == 30
+    )
     with pytest.raises(NSTError, match="steps must be at least 1, not 0"):
         nst.optimize_image(flat, start, "seed", steps=0)
 
 
 # ------------------------------------------------------------------------------------------ TrainConfig
 
-@pytest.mark.parametrize("field, value, message", [
-    ("steps", 0, "steps must be at least 1, not 0"),
-    ("batch_size", 65, "batch size must be at most 64, not 65"),
-    ("crop", 8, "crop size (px) must be at least 16, not 8"),
-    ("crop", "32x48", "crop size is one number (the side of the square crops, like 96), not HxW"),
-    ("style_size", "40x60", "style size is one number (the painting's long side, like 128), not HxW"),
-    ("lr", 0, "learning rate must be greater than 0, not 0"),
-    ("lr", float("nan"), "learning rate must be a finite number, not nan"),
-    ("seed", -1, "random seed must be at least 0, not -1"),
-    ("checkpoint_every", 0, "checkpoint interval must be at least 1, not 0"),
-    ("preview_every", "often", "preview interval must be a number, not 'often'"),
-    ("network", "huge", "unknown network size 'huge': use one of small, full (or give width and depth)"),
-    ("width", 0, "network width must be at least 1, not 0"),
-    ("depth", 17, "network depth must be at most 16, not 17"),
-    ("precision", "half", "unknown precision 'half': use one of auto, float32, bfloat16"),
-    ("style_weight", -1, "style weight must be at least 0, not -1"),
-])
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("steps", 0, "steps must be at least 1, not 0"),
+        ("batch_size", 65, "batch size must be at most 64, not 65"),
+        ("crop", 8, "crop size (px) must be at least 16, not 8"),
+        ("crop", "32x48", "crop size is one number (the side of the square crops, like 96), not HxW"),
+        ("style_size", "40x60", "style size is one number (the painting's long side, like 128), not HxW"),
+        ("lr", 0, "learning rate must be greater than 0, not 0"),
+        ("lr", float("nan"), "learning rate must be a finite number, not nan"),
+        ("seed", -1, "random seed must be at least 0, not -1"),
+        ("checkpoint_every", 0, "checkpoint interval must be at least 1, not 0"),
+        ("preview_every", "often", "preview interval must be a number, not 'often'"),
+        ("network", "huge", "unknown network size 'huge': use one of small, full (or give width and depth)"),
+        ("width", 0, "network width must be at least 1, not 0"),
+        ("depth", 17, "network depth must be at most 16, not 17"),
+        ("precision", "half", "unknown precision 'half': use one of auto, float32, bfloat16"),
+        ("style_weight", -1, "style weight must be at least 0, not -1"),
+    ],
+)
 def test_train_config_checks_each_field_with_one_line(model, field, value, message):
     with pytest.raises(NSTError) as err:
         ff.TrainConfig(**{field: value})
@@ -170,8 +192,14 @@ def test_train_config_checks_each_field_with_one_line(model, field, value, messa
 
 def test_train_presets_and_overrides():
     default, notebook = ff.TRAIN_PRESETS["default"], ff.TRAIN_PRESETS["notebook"]
-    assert (default.network, default.steps, default.batch_size, default.crop, default.style_size, default.lr) == \
-        ("small", 2800, 4, 96, 128, 2e-3)
+    assert (default.network, default.steps, default.batch_size, default.crop, default.style_size, default.lr) == (
+        "small",
+        2800,
+        4,
+        96,
+        128,
+        2e-3,
+    )
     assert notebook == dataclasses.replace(default, name="notebook", steps=1000)
     assert ff.make_train_config() is default and ff.make_train_config(None) is default
     mine = ff.make_train_config("notebook", crop="64", steps="10", style_size=None)
@@ -190,8 +218,18 @@ def test_train_presets_and_overrides():
 def test_a_train_config_reaches_the_network_and_its_metadata(model, photos_dir, tmp_path):
     painting = tmp_path / "painting.png"
     Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(painting)
-    training = ff.make_train_config("notebook", width=4, depth=1, crop=32, style_size=40, batch_size=2, steps=2,
-                                    lr=1e-3, style_weight=2e4, precision="float32")
+    training = ff.make_train_config(
+        "notebook",
+        width=4,
+        depth=1,
+        crop=32,
+        style_size=40,
+        batch_size=2,
+        steps=2,
+        lr=1e-3,
+        style_weight=2e4,
+        precision="float32",
+    )
     result = ff.train_network(painting, photos_dir, training=training, model=model, progress=False, steps=3)
     assert result.steps == 3 and (result.network.width, result.network.depth) == (4, 1)  # keyword over config
     meta = result.meta
@@ -215,13 +253,17 @@ def photos_dir(tmp_path):
 
 # ------------------------------------------------------------------------------------------ VideoConfig
 
-@pytest.mark.parametrize("field, value, message", [
-    ("method", "magic", "unknown method 'magic': use one of independent, warm, temporal"),
-    ("flow", "lucas", "unknown flow method 'lucas': use one of dis, farneback"),
-    ("temporal_weight", -1, "temporal weight must be at least 0, not -1"),
-    ("tol", 2, "tol must be at most 0.5, not 2"),
-    ("max_frames", 0, "max frames must be at least 1, not 0"),
-])
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("method", "magic", "unknown method 'magic': use one of independent, warm, temporal"),
+        ("flow", "lucas", "unknown flow method 'lucas': use one of dis, farneback"),
+        ("temporal_weight", -1, "temporal weight must be at least 0, not -1"),
+        ("tol", 2, "tol must be at most 0.5, not 2"),
+        ("max_frames", 0, "max frames must be at least 1, not 0"),
+    ],
+)
 def test_video_config_checks_each_field_with_one_line(model, field, value, message):
     with pytest.raises(NSTError) as err:
         V.VideoConfig(**{field: value})
@@ -233,8 +275,12 @@ def test_video_config_checks_each_field_with_one_line(model, field, value, messa
 
 def test_video_config_defaults_tol_and_overrides(model):
     video = V.VideoConfig()
-    assert (video.method, video.temporal_weight, video.flow, video.max_frames) == \
-        ("temporal", V.DEFAULT_TEMPORAL_WEIGHT, "dis", V.DEFAULT_MAX_FRAMES)
+    assert (video.method, video.temporal_weight, video.flow, video.max_frames) == (
+        "temporal",
+        V.DEFAULT_TEMPORAL_WEIGHT,
+        "dis",
+        V.DEFAULT_MAX_FRAMES,
+    )
     assert V.VideoConfig(temporal_weight=None).temporal_weight == V.DEFAULT_TEMPORAL_WEIGHT
     seed, strict = nst.make_config("seed"), nst.make_config("seed", tol=0.02)
     assert video.frame_tol(seed) == V.DEFAULT_TOL and video.frame_tol(strict) == 0.02
@@ -244,7 +290,15 @@ def test_video_config_defaults_tol_and_overrides(model):
         V.make_video_config(video, **{"lambda": 3})
     # a keyword overrides the given VideoConfig; the StyleConfig's fields go to the StyleConfig
     frames = torch.rand(2, 3, 24, 24)
-    result = V.stylize_video(frames, "starry_night", "seed", V.VideoConfig(method="warm", tol=0.3), model=model,
-                             method="independent", steps=2, progress=False)
+    result = V.stylize_video(
+        frames,
+        "starry_night",
+        "seed",
+        V.VideoConfig(method="warm", tol=0.3),
+        model=model,
+        method="independent",
+        steps=2,
+        progress=False,
+    )
     assert result.method == "independent" and result.config["tol"] == 0.3
     assert result.config["steps"] == 2 and result.steps == [2, 2]

@@ -29,6 +29,8 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
 TINY = ["--steps", "2", "--filters", "8", "--n-fft", "256", "--hop", "64", "--griffin-lim-iterations", "2", "--quiet"]
 
 
@@ -69,6 +71,7 @@ def float_wav(path, samples, rate=RATE):
 
 # --- the spectrogram -------------------------------------------------------------------------------------
 
+
 def test_the_stft_of_a_pure_tone_peaks_at_its_bin_with_the_hand_computed_height():
     n_fft, hop = 512, 128
     k = 20  # a tone exactly on bin 20: f = k * rate / n_fft
@@ -91,8 +94,9 @@ def test_the_log_spectrogram_is_scaled_into_0_1_by_the_largest_possible_magnitud
     assert spec.min() >= 0 and spec.max() <= 1 + 1e-6
     # and back: magnitude() undoes the log and the scale
     noise = 0.3 * torch.randn(4096, generator=torch.Generator().manual_seed(0))
-    assert torch.allclose(S.magnitude(S.log_spectrogram(noise, n_fft, 64), n_fft), S.stft(noise, n_fft, 64).abs(),
-                          rtol=1e-4, atol=1e-4)
+    assert torch.allclose(
+        S.magnitude(S.log_spectrogram(noise, n_fft, 64), n_fft), S.stft(noise, n_fft, 64).abs(), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_griffin_lim_recovers_a_known_signal_and_the_momentum_helps():
@@ -111,6 +115,7 @@ def test_griffin_lim_recovers_a_known_signal_and_the_momentum_helps():
 
 
 # --- the network and its objective -----------------------------------------------------------------------
+
 
 def test_the_gram_matrix_of_a_known_activation():
     """Two bins, two filters, width 1, the identity as filters: the activations are the spectrogram, and
@@ -185,21 +190,24 @@ def test_style_distance_is_zero_to_itself_and_symmetric():
     model = S.RandomFeatures(65, 16, 5)
     a, b = (S.log_spectrogram(S.synthesize(n, 1.0), 128, 32) for n in ("melody", "rain"))
     assert S.style_distance(model, a, a) == 0
-    assert S.style_distance(model, a, b) == pytest.approx(S.style_distance(model, b, a)) and S.style_distance(
-        model, a, b) > 0
+    assert (
+        S.style_distance(model, a, b) == pytest.approx(S.style_distance(model, b, a))
+        and S.style_distance(model, a, b) > 0
+    )
 
 
 # --- sounds in and out -----------------------------------------------------------------------------------
+
 
 def test_resampling_keeps_a_tones_frequency_and_loudness(tmp_path):
     for orig in (44100, 48000, 8000, 16000):
         x = tone(1000, rate=orig)
         y = S.resample(x, orig, RATE)
         assert len(y) == math.ceil(len(x) * RATE / orig)
-        spectrum = torch.fft.rfft(y[len(y) // 4: 3 * len(y) // 4] * torch.hann_window(len(y) // 2, dtype=y.dtype))
+        spectrum = torch.fft.rfft(y[len(y) // 4 : 3 * len(y) // 4] * torch.hann_window(len(y) // 2, dtype=y.dtype))
         peak = torch.fft.rfftfreq(len(y) // 2, 1 / RATE)[spectrum.abs().argmax()].item()
         assert abs(peak - 1000) < 5, orig
-        middle = y[len(y) // 10: -len(y) // 10]
+        middle = y[len(y) // 10 : -len(y) // 10]
         assert middle.pow(2).mean().sqrt().item() == pytest.approx(0.5 / math.sqrt(2), rel=0.01), orig
     assert torch.equal(S.resample(x, RATE, RATE), x)
 
@@ -285,16 +293,20 @@ def test_loudness_and_clipping_measures():
 
 # --- bad input -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("samples, message", [
-    (torch.tensor([0.1, float("nan")] * 10000), "NaN"),
-    (torch.tensor([0.1, float("inf")] * 10000), "NaN or infinite"),
-    (torch.zeros(0), "empty"),
-    (torch.zeros(RATE), "silent"),
-    (torch.full((RATE,), 1e-4), "silent"),
-    (0.5 * torch.ones(RATE // 4), "at least 0.5 s"),
-    (0.5 * torch.ones(31 * RATE), "the limit is 30 s"),
-    (torch.ones(2, 2, RATE), "1-D tensor"),
-])
+
+@pytest.mark.parametrize(
+    "samples, message",
+    [
+        (torch.tensor([0.1, float("nan")] * 10000), "NaN"),
+        (torch.tensor([0.1, float("inf")] * 10000), "NaN or infinite"),
+        (torch.zeros(0), "empty"),
+        (torch.zeros(RATE), "silent"),
+        (torch.full((RATE,), 1e-4), "silent"),
+        (0.5 * torch.ones(RATE // 4), "at least 0.5 s"),
+        (0.5 * torch.ones(31 * RATE), "the limit is 30 s"),
+        (torch.ones(2, 2, RATE), "1-D tensor"),
+    ],
+)
 def test_bad_samples_in_the_api(samples, message):
     with pytest.raises(NSTError, match=message):
         S.load_audio(samples)
@@ -303,10 +315,16 @@ def test_bad_samples_in_the_api(samples, message):
 def test_bad_arguments_in_the_api():
     with pytest.raises(NSTError, match="must be a .wav path"):
         S.load_audio(3.5)
-    for bad, message in [({"steps": 0}, "at least 1"), ({"style_weight": float("nan")}, "finite"),
-                         ({"hop": 2048}, "at most 1024"), ({"n_fft": 1001}, "even"), ({"offset": "mean"}, "offset"),
-                         ({"init": "silence"}, "init"), ({"sample_rate": 100}, "at least 8000"),
-                         ({"colour": 1}, "unknown option")]:
+    for bad, message in [
+        ({"steps": 0}, "at least 1"),
+        ({"style_weight": float("nan")}, "finite"),
+        ({"hop": 2048}, "at most 1024"),
+        ({"n_fft": 1001}, "even"),
+        ({"offset": "mean"}, "offset"),
+        ({"init": "silence"}, "init"),
+        ({"sample_rate": 100}, "at least 8000"),
+        ({"colour": 1}, "unknown option"),
+    ]:
         with pytest.raises(NSTError, match=message):
             S.make_sound_config(**bad)
 
@@ -358,21 +376,23 @@ def test_every_bad_input_on_the_command_line_is_one_line_and_touches_nothing(tmp
     out = tmp_path / "o.wav"
     cases = {f"content {k}": ([str(p), "rain", "-o", str(out)], m) for k, (p, m) in files.items()}
     cases.update({f"style {k}": (["melody", str(p), "-o", str(out)], m) for k, (p, m) in files.items()})
-    cases.update({
-        "output is the content": ([str(good), "rain", "-o", str(good), "--force"], "a file this run reads"),
-        "output is the style": (["melody", str(good), "-o", str(good), "--force"], "a file this run reads"),
-        "existing output": (["melody", "rain", "-o", str(existing)], "--force"),
-        "not a .wav output": (["melody", "rain", "-o", str(tmp_path / "o.mp3")], "end in .wav"),
-        "output folder missing": (["melody", "rain", "-o", str(tmp_path / "no" / "o.wav")], "does not exist"),
-        "report is a sound": (["melody", "rain", "-o", str(out), "--report", str(tmp_path / "r.wav")], ".json"),
-        "existing report": (["melody", "rain", "-o", str(out), "--report", str(notes)], "--force"),
-        "zero steps": (["melody", "rain", "-o", str(out), "--steps", "0"], "at least 1"),
-        "nan style weight": (["melody", "rain", "-o", str(out), "--style-weight", "nan"], "finite"),
-        "hop too large": (["melody", "rain", "-o", str(out), "--hop", "4096"], "at most 1024"),
-        "unknown offset": (["melody", "rain", "-o", str(out), "--offset", "mean"], "invalid choice"),
-        "unknown sound": (["thunder", "rain", "-o", str(out)], "not found"),
-        "one sound": (["melody", "-o", str(out)], "required"),
-    })
+    cases.update(
+        {
+            "output is the content": ([str(good), "rain", "-o", str(good), "--force"], "a file this run reads"),
+            "output is the style": (["melody", str(good), "-o", str(good), "--force"], "a file this run reads"),
+            "existing output": (["melody", "rain", "-o", str(existing)], "--force"),
+            "not a .wav output": (["melody", "rain", "-o", str(tmp_path / "o.mp3")], "end in .wav"),
+            "output folder missing": (["melody", "rain", "-o", str(tmp_path / "no" / "o.wav")], "does not exist"),
+            "report is a sound": (["melody", "rain", "-o", str(out), "--report", str(tmp_path / "r.wav")], ".json"),
+            "existing report": (["melody", "rain", "-o", str(out), "--report", str(notes)], "--force"),
+            "zero steps": (["melody", "rain", "-o", str(out), "--steps", "0"], "at least 1"),
+            "nan style weight": (["melody", "rain", "-o", str(out), "--style-weight", "nan"], "finite"),
+            "hop too large": (["melody", "rain", "-o", str(out), "--hop", "4096"], "at most 1024"),
+            "unknown offset": (["melody", "rain", "-o", str(out), "--offset", "mean"], "invalid choice"),
+            "unknown sound": (["thunder", "rain", "-o", str(out)], "not found"),
+            "one sound": (["melody", "-o", str(out)], "required"),
+        }
+    )
     before = _digests(tmp_path)
     for name, (args, message) in cases.items():
         code = main(["sound", *args, "--quiet"])
@@ -388,18 +408,30 @@ def test_the_sound_command_shares_the_run_options_and_lists_its_own(capsys):
     with pytest.raises(SystemExit):
         main(["sound", "--help"])
     text = capsys.readouterr().out
-    for option in ("--force", "--device DEVICE", "--quiet", "--report", "--steps N", "--content-weight ALPHA",
-                   "--style-weight BETA", "--filters N", "--offset {style,none}", "floating-point WAV is refused"):
+    for option in (
+        "--force",
+        "--device DEVICE",
+        "--quiet",
+        "--report",
+        "--steps N",
+        "--content-weight ALPHA",
+        "--style-weight BETA",
+        "--filters N",
+        "--offset {style,none}",
+        "floating-point WAV is refused",
+    ):
         assert option in text, option
     assert "--weights" not in text
 
 
 # --- runs (slow: they optimise) --------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_the_command_line_writes_a_wav_and_a_report(tmp_path):
-    stereo = write_wav(tmp_path / "stereo.wav", torch.stack([tone(330, 1.0, 44100), tone(495, 1.0, 44100)]),
-                       rate=44100, channels=2)
+    stereo = write_wav(
+        tmp_path / "stereo.wav", torch.stack([tone(330, 1.0, 44100), tone(495, 1.0, 44100)]), rate=44100, channels=2
+    )
     out, report = tmp_path / "out.wav", tmp_path / "r.json"
     assert main(["sound", str(stereo), "rain", "-o", str(out), "--report", str(report), *TINY]) == 0
     with wave.open(str(out)) as w:
@@ -418,8 +450,18 @@ def test_the_command_line_writes_a_wav_and_a_report(tmp_path):
 
 @pytest.mark.slow
 def test_the_result_moves_towards_the_style():
-    r = S.stylize_sound("melody", "rain", content_seconds=2.0, style_seconds=2.0, n_fft=512, hop=128, filters=128,
-                        steps=30, griffin_lim_iterations=30, progress=False)
+    r = S.stylize_sound(
+        "melody",
+        "rain",
+        content_seconds=2.0,
+        style_seconds=2.0,
+        n_fft=512,
+        hop=128,
+        filters=128,
+        steps=30,
+        griffin_lim_iterations=30,
+        progress=False,
+    )
     d = r.measures["style_distance"]
     assert d["optimised"] < d["content"] / 10 and d["result"] < d["content"] / 2
     m = r.measures["mean_spectrum_distance"]

@@ -77,8 +77,9 @@ def test_the_worked_answers_of_the_write_it_yourself_cells_are_right():
     assert course.check_exercise("Gram matrix", flat @ flat.transpose(1, 2) / f[0].numel(), nst.gram_matrix(f))
     flat_x, flat_a, n = f.flatten(2), p.flatten(2), f[0].numel()
     g, a = flat_x @ flat_x.transpose(1, 2) / n, flat_a @ flat_a.transpose(1, 2) / n
-    assert course.check_exercise("style loss", ((g - a) ** 2).mean(),
-                                 nst.style_loss(nst.gram_matrix(f), nst.gram_matrix(p)))
+    assert course.check_exercise(
+        "style loss", ((g - a) ** 2).mean(), nst.style_loss(nst.gram_matrix(f), nst.gram_matrix(p))
+    )
     x = torch.rand(2, 3, 6, 7, generator=gen)
     tv = ((x[..., 1:, :] - x[..., :-1, :]) ** 2).mean() + ((x[..., :, 1:] - x[..., :, :-1]) ** 2).mean()
     assert course.check_exercise("total variation", tv, nst.tv_loss(x))
@@ -91,8 +92,12 @@ def test_the_worked_answers_of_the_write_it_yourself_cells_are_right():
     (mu_a, s_a), (mu_p, s_p) = (tuple(t.double() for t in nst.color_stats(im)) for im in (painting, photo))
     flat = painting[0].reshape(3, -1).double()
     out = sqrtm(s_p, 0.5) @ sqrtm(s_a, -0.5) @ (flat - mu_a.view(3, 1)) + mu_p.view(3, 1)
-    assert course.check_exercise("colour matching", out.reshape(painting.shape).float().clamp(0, 1),
-                                 nst.match_histogram(painting, photo), atol=1e-3)
+    assert course.check_exercise(
+        "colour matching",
+        out.reshape(painting.shape).float().clamp(0, 1),
+        nst.match_histogram(painting, photo),
+        atol=1e-3,
+    )
 
 
 def test_the_worked_answer_for_the_feature_extractor_is_right():
@@ -108,8 +113,9 @@ def test_the_worked_answer_for_the_feature_extractor_is_right():
     photo = nst.load_image("chelsea", size=48)
     with torch.no_grad():
         for name in ("conv2_2", "relu3_1", "conv4_2"):
-            assert course.check_exercise("feature extractor", my_features(model, photo, name),
-                                         model(photo, [name])[name])
+            assert course.check_exercise(
+                "feature extractor", my_features(model, photo, name), model(photo, [name])[name]
+            )
 
 
 def test_the_worked_answer_for_one_training_step_is_right():
@@ -154,15 +160,15 @@ def test_the_worked_answers_for_warping_and_the_occlusion_mask_are_right():
 
     def my_warp(picture, flow):
         h, w = picture.shape[-2:]
-        ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
-                                indexing="ij")
+        ys, xs = torch.meshgrid(
+            torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij"
+        )
         grid = torch.stack([2 * (xs + flow[0, 0]) / (w - 1) - 1, 2 * (ys + flow[0, 1]) / (h - 1) - 1], dim=-1)
         return F.grid_sample(picture, grid[None], mode="bilinear", padding_mode="border", align_corners=True)
 
     def my_occlusion_mask(backward, forward):
         f_tilde, inside = V.warp(forward, backward)
-        consistent = (backward + f_tilde).pow(2).sum(1) <= 0.01 * (backward.pow(2).sum(1)
-                                                                   + f_tilde.pow(2).sum(1)) + 0.5
+        consistent = (backward + f_tilde).pow(2).sum(1) <= 0.01 * (backward.pow(2).sum(1) + f_tilde.pow(2).sum(1)) + 0.5
         gx = F.pad(backward[..., :, 1:] - backward[..., :, :-1], (0, 1, 0, 0)).pow(2).sum(1)
         gy = F.pad(backward[..., 1:, :] - backward[..., :-1, :], (0, 0, 0, 1)).pow(2).sum(1)
         boundary = gx + gy > 0.01 * backward.pow(2).sum(1) + 0.002

@@ -39,11 +39,12 @@ def _textured(h=64, w=80, seed=0):
 
 # ------------------------------------------------------------------------------------------ flow and warping
 
+
 @pytest.mark.parametrize("method", V.FLOW_METHODS)
 def test_flow_of_a_shift_recovers_the_shift(method):
     big = _textured(96, 112)
     a = big[..., 10:74, 12:92]  # a(x) = big(x + (12, 10))
-    b = big[..., 12:76, 9:89]   # b(x) = big(x + (9, 12)), so a(x) = b(x + (3, -2))
+    b = big[..., 12:76, 9:89]  # b(x) = big(x + (9, 12)), so a(x) = b(x + (3, -2))
     flow = V.estimate_flow(a, b, method)
     assert flow.shape == (1, 2, 64, 80)
     inner = flow[..., 8:-8, 8:-8]
@@ -62,8 +63,8 @@ def test_warp_by_a_whole_pixel_shift_is_exact():
 
 def test_warping_by_the_true_flow_reproduces_the_next_frame(clip):
     for t in range(1, len(clip)):
-        warped, inside = V.warp(clip.frame(t - 1), clip.true_flows[t:t + 1])
-        mask = clip.true_masks[t:t + 1] * inside
+        warped, inside = V.warp(clip.frame(t - 1), clip.true_flows[t : t + 1])
+        mask = clip.true_masks[t : t + 1] * inside
         err = ((warped - clip.frame(t)).abs() * mask).sum() / (3 * mask.sum())
         assert err < 0.02, (t, float(err))
         assert mask.mean() > 0.8
@@ -76,8 +77,8 @@ def test_estimated_flow_and_occlusions_match_the_bundled_clips_truth(clip):
     backward, forward, masks = V.clip_flows(clip)
     assert len(backward) == len(forward) == len(masks) == len(clip) and masks[0].min() == 1
     for t in range(1, len(clip)):
-        truth = clip.true_masks[t:t + 1]
-        error = ((backward[t] - clip.true_flows[t:t + 1]).norm(dim=1, keepdim=True) * truth).sum() / truth.sum()
+        truth = clip.true_masks[t : t + 1]
+        error = ((backward[t] - clip.true_flows[t : t + 1]).norm(dim=1, keepdim=True) * truth).sum() / truth.sum()
         assert error < 0.5, float(error)  # mean end-point error in px, where the truth is reliable
         agree = ((masks[t] > 0.5) == (truth > 0.5)).float().mean()
         assert agree > 0.85, float(agree)
@@ -86,9 +87,9 @@ def test_estimated_flow_and_occlusions_match_the_bundled_clips_truth(clip):
 def _moving_square():
     """A static background with a 10 px square that moves 4 px to the right: flows known exactly."""
     h, w = 30, 40
-    backward = torch.zeros(1, 2, h, w)   # frame t: square at columns 14..23 came from 4 px left
+    backward = torch.zeros(1, 2, h, w)  # frame t: square at columns 14..23 came from 4 px left
     backward[:, 0, 10:20, 14:24] = -4.0
-    forward = torch.zeros(1, 2, h, w)    # frame t-1: square at columns 10..19 goes 4 px right
+    forward = torch.zeros(1, 2, h, w)  # frame t-1: square at columns 10..19 goes 4 px right
     forward[:, 0, 10:20, 10:20] = 4.0
     return backward, forward
 
@@ -96,8 +97,8 @@ def _moving_square():
 def test_occlusion_mask_on_a_known_case():
     backward, forward = _moving_square()
     mask = V.occlusion_mask(backward, forward)[0, 0]
-    assert mask[10:20, 10:14].max() == 0        # uncovered behind the square: hidden in frame t-1
-    assert mask[10:19, 14:23].min() == 1        # inside the square: flow consistent
+    assert mask[10:20, 10:14].max() == 0  # uncovered behind the square: hidden in frame t-1
+    assert mask[10:19, 14:23].min() == 1  # inside the square: flow consistent
     assert mask[:9].min() == 1 and mask[:, 25:].min() == 1 and mask[:, :9].min() == 1  # background
     assert mask[10:19, 23].max() == 0 and mask[19, 14:23].max() == 0  # where the flow jumps: motion boundaries
     # no motion at all: every pixel is reliable
@@ -110,11 +111,12 @@ def test_occlusion_mask_on_a_known_case():
 
 # ------------------------------------------------------------------------------------------ the temporal loss
 
+
 def test_temporal_loss_by_hand():
     image = torch.zeros(1, 3, 2, 2)
     warped = torch.zeros(1, 3, 2, 2)
-    image[0, :, 0, 0] = torch.tensor([1.0, 0.5, 0.0])   # pixel (0, 0): squared differences 1 + 0.25 + 0
-    image[0, 0, 1, 1] = 2.0                              # pixel (1, 1): 4, but masked out
+    image[0, :, 0, 0] = torch.tensor([1.0, 0.5, 0.0])  # pixel (0, 0): squared differences 1 + 0.25 + 0
+    image[0, 0, 1, 1] = 2.0  # pixel (1, 1): 4, but masked out
     mask = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])
     assert temporal_loss(image, warped, mask).item() == pytest.approx(1.25 / 12)
     assert temporal_loss(image, warped, torch.zeros_like(mask)).item() == 0
@@ -134,7 +136,7 @@ def test_temporal_term_in_the_objective_and_its_gradient(model):
     assert parts["total"] == pytest.approx(before["total"] + by_hand, rel=1e-5)
     # d/dx of lambda * sum c (x - w)^2 / D is 2 lambda c (x - w) / D
     term = objective.temporal_weight * objective.temporal_term(image)
-    grad, = torch.autograd.grad(term, image)
+    (grad,) = torch.autograd.grad(term, image)
     assert torch.allclose(grad, 2 * 7.0 * mask * (image - warped).detach() / image.numel(), atol=1e-9)
     with pytest.raises(NSTError, match="temporal weight"):
         objective.temporal_weight = -1
@@ -147,8 +149,12 @@ FAST = dict(weights="random", size=48, steps=4, progress=False)
 
 def test_three_methods_and_temporal_stability(model, clip):
     short = V.Clip(clip.frames[:3], clip.fps, "short", clip.true_flows[:3], clip.true_masks[:3])
-    results = {m: V.stylize_video(short, "starry_night", method=m, model=model, size=64, steps=20,
-                                  temporal_weight=1e4, progress=False) for m in V.METHODS}
+    results = {
+        m: V.stylize_video(
+            short, "starry_night", method=m, model=model, size=64, steps=20, temporal_weight=1e4, progress=False
+        )
+        for m in V.METHODS
+    }
     for m, r in results.items():
         assert r.frames.shape == short.frames.shape and r.method == m
         assert len(r.steps) == len(r.seconds) == len(r.style_losses) == 3 and r.flow_source == "true"
@@ -164,7 +170,7 @@ def test_three_methods_and_temporal_stability(model, clip):
 
 
 def test_a_user_clip_is_judged_with_estimated_flow(model, tmp_path):
-    frames = [_textured(48, 56, seed=9)[..., :, i:i + 48] for i in (0, 2, 4)]
+    frames = [_textured(48, 56, seed=9)[..., :, i : i + 48] for i in (0, 2, 4)]
     result = V.stylize_video(frames, "starry_night", model=model, steps=3, progress=False, size=48)
     assert result.flow_source == "estimated" and math.isfinite(result.warping_error)
     path = result.save(tmp_path / "out.gif")
@@ -173,37 +179,49 @@ def test_a_user_clip_is_judged_with_estimated_flow(model, tmp_path):
 
 def test_stopping_keeps_the_frames_painted_so_far(model, clip):
     calls = []
-    result = V.stylize_video(clip, "starry_night", model=model, size=48, steps=3, progress=False,
-                             callback=lambda t, picture: calls.append(t),
-                             should_stop=lambda: len(calls) >= 2)
+    result = V.stylize_video(
+        clip,
+        "starry_night",
+        model=model,
+        size=48,
+        steps=3,
+        progress=False,
+        callback=lambda t, picture: calls.append(t),
+        should_stop=lambda: len(calls) >= 2,
+    )
     assert result.stopped == "stop" and calls == [0, 1] and result.frames.shape[0] == 2
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(method="magic"), "method"),
-    (dict(temporal_weight=-1), "temporal weight"),
-    (dict(temporal_weight=float("nan")), "temporal weight"),
-    (dict(flow="lucas"), "flow method"),
-    (dict(multiscale=True), "one scale"),
-    (dict(preserve_color="luminance"), "histogram"),
-    (dict(max_frames=0), "max frames"),
-    (dict(styles=[]), "no style image"),
-    (dict(clip="nowhere.mp4"), "not found"),
-    (dict(clip=torch.zeros(2, 4, 8, 8)), "Tx3xHxW"),
-    (dict(clip=torch.zeros(0, 3, 8, 8)), "no frames"),
-    (dict(clip=[]), "no frames"),
-    (dict(clip=42), "not int"),
-    (dict(clip=[torch.full((1, 3, 32, 32), 7.0)]), "not in [0, 1]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(method="magic"), "method"),
+        (dict(temporal_weight=-1), "temporal weight"),
+        (dict(temporal_weight=float("nan")), "temporal weight"),
+        (dict(flow="lucas"), "flow method"),
+        (dict(multiscale=True), "one scale"),
+        (dict(preserve_color="luminance"), "histogram"),
+        (dict(max_frames=0), "max frames"),
+        (dict(styles=[]), "no style image"),
+        (dict(clip="nowhere.mp4"), "not found"),
+        (dict(clip=torch.zeros(2, 4, 8, 8)), "Tx3xHxW"),
+        (dict(clip=torch.zeros(0, 3, 8, 8)), "no frames"),
+        (dict(clip=[]), "no frames"),
+        (dict(clip=42), "not int"),
+        (dict(clip=[torch.full((1, 3, 32, 32), 7.0)]), "not in [0, 1]"),
+    ],
+)
 def test_bad_arguments_get_one_line_errors(model, kwargs, message):
     kwargs = {"clip": "camera_move", "styles": "starry_night", **kwargs}
     with pytest.raises(NSTError, match=message.replace("[", r"\[").replace("]", r"\]")) as err:
-        V.stylize_video(kwargs.pop("clip"), kwargs.pop("styles"), model=model, steps=1, size=48, progress=False,
-                        **kwargs)
+        V.stylize_video(
+            kwargs.pop("clip"), kwargs.pop("styles"), model=model, steps=1, size=48, progress=False, **kwargs
+        )
     assert "\n" not in str(err.value)
 
 
 # ------------------------------------------------------------------------------------------ reading and writing
+
 
 @pytest.mark.parametrize("name", ["clip.gif", "clip.mp4", "clip.avi", "frames"])
 def test_write_then_read_round_trip(clip, tmp_path, name):
@@ -246,15 +264,18 @@ def _bad_files(tmp_path):
     (tmp_path / "fake.gif").write_bytes(b"GIF89a" + b"\0" * 10)
 
 
-@pytest.mark.parametrize("name, message", [
-    ("text.mp4", "could not be opened"),
-    ("empty.mp4", "could not be opened"),
-    ("empty_dir", "holds no images"),
-    ("notes", "holds no images"),
-    ("truncated.mp4", "could not be opened"),
-    ("fake.gif", "not an image Pillow can read"),
-    ("missing.mov", "not found"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("text.mp4", "could not be opened"),
+        ("empty.mp4", "could not be opened"),
+        ("empty_dir", "holds no images"),
+        ("notes", "holds no images"),
+        ("truncated.mp4", "could not be opened"),
+        ("fake.gif", "not an image Pillow can read"),
+        ("missing.mov", "not found"),
+    ],
+)
 def test_bad_video_files_get_one_line_errors(tmp_path, name, message):
     _bad_files(tmp_path)
     with pytest.raises(NSTError, match=message) as err:
@@ -295,8 +316,23 @@ VIDEO_FAST = ["--weights", "random", "--size", "48", "--steps", "3", "--max-fram
 
 def test_video_command_end_to_end(tmp_path, capsys):
     out, report = tmp_path / "out.mp4", tmp_path / "r.json"
-    assert main(["video", "camera_move", "starry_night", "-o", str(out), "--report", str(report),
-                 "--temporal-weight", "50", *VIDEO_FAST]) == 0
+    assert (
+        main(
+            [
+                "video",
+                "camera_move",
+                "starry_night",
+                "-o",
+                str(out),
+                "--report",
+                str(report),
+                "--temporal-weight",
+                "50",
+                *VIDEO_FAST,
+            ]
+        )
+        == 0
+    )
     data = json.loads(report.read_text())
     assert data["frames"] == 3 and len(data["seconds_per_frame"]) == 3 and data["warping_error_flow"] == "true"
     assert data["config"]["temporal_weight"] == 50 and data["method"] == "temporal"
@@ -304,32 +340,52 @@ def test_video_command_end_to_end(tmp_path, capsys):
     gif = tmp_path / "g.gif"
     assert main(["video", str(out), "the_scream", "-o", str(gif), "--method", "independent", *VIDEO_FAST[:-1]]) == 0
     assert "independent: 3 frames" in capsys.readouterr().out
-    assert main(["video", str(gif), "starry_night", "the_scream", "-o", str(tmp_path / "frames"), "--blend", "1",
-                 "3", "--fps", "5", *VIDEO_FAST]) == 0
+    assert (
+        main(
+            [
+                "video",
+                str(gif),
+                "starry_night",
+                "the_scream",
+                "-o",
+                str(tmp_path / "frames"),
+                "--blend",
+                "1",
+                "3",
+                "--fps",
+                "5",
+                *VIDEO_FAST,
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 3
 
 
-@pytest.mark.parametrize("args, message", [
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/mine.gif"], "exists"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.txt"], "end the name in"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--report", "{tmp}/mine.gif"], "looks like"),
-    (["video", "{tmp}/text.mp4", "starry_night", "-o", "{tmp}/o.gif"], "could not be opened"),
-    (["video", "{tmp}/nowhere.mp4", "starry_night", "-o", "{tmp}/o.gif"], "not found"),
-    (["video", "camera_move", "nowhere.jpg", "-o", "{tmp}/o.gif"], "not found"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--temporal-weight", "-2"], "temporal weight"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--max-frames", "many"], "max frames"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--fps", "0"], "fps"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--method", "magic"], "invalid choice"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--multiscale"], "one scale"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--blend", "1", "2"], "blend weights"),
-    (["video", "{tmp}/frames", "starry_night", "-o", "{tmp}/frames", "--force"], "is an input"),
-    (["video", "{tmp}/good.mp4", "starry_night", "-o", "{tmp}/good.mp4", "--force"], "this run reads"),
-    (["video", "camera_move"], "arguments are required"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/notes/a.txt/x"], "not"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/plain"], "is a file"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/frames"], "exists"),
-    (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--tol", "2"], "tol"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/mine.gif"], "exists"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.txt"], "end the name in"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--report", "{tmp}/mine.gif"], "looks like"),
+        (["video", "{tmp}/text.mp4", "starry_night", "-o", "{tmp}/o.gif"], "could not be opened"),
+        (["video", "{tmp}/nowhere.mp4", "starry_night", "-o", "{tmp}/o.gif"], "not found"),
+        (["video", "camera_move", "nowhere.jpg", "-o", "{tmp}/o.gif"], "not found"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--temporal-weight", "-2"], "temporal weight"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--max-frames", "many"], "max frames"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--fps", "0"], "fps"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--method", "magic"], "invalid choice"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--multiscale"], "one scale"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--blend", "1", "2"], "blend weights"),
+        (["video", "{tmp}/frames", "starry_night", "-o", "{tmp}/frames", "--force"], "is an input"),
+        (["video", "{tmp}/good.mp4", "starry_night", "-o", "{tmp}/good.mp4", "--force"], "this run reads"),
+        (["video", "camera_move"], "arguments are required"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/notes/a.txt/x"], "not"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/plain"], "is a file"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/frames"], "exists"),
+        (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--tol", "2"], "tol"),
+    ],
+)
 def test_bad_video_command_lines_get_one_line_and_write_nothing(tmp_path, capsys, args, message):
     _bad_files(tmp_path)
     (tmp_path / "mine.gif").write_bytes(b"my precious clip")
@@ -340,8 +396,13 @@ def test_bad_video_command_lines_get_one_line_and_write_nothing(tmp_path, capsys
     before = {p: _digest(p) for p in tmp_path.rglob("*") if p.is_file()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert main([a.replace("{tmp}", str(tmp_path)) for a in args] + ["--weights", "random", "--size", "48",
-                                                                          "--steps", "1"]) == 2
+        assert (
+            main(
+                [a.replace("{tmp}", str(tmp_path)) for a in args]
+                + ["--weights", "random", "--size", "48", "--steps", "1"]
+            )
+            == 2
+        )
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
     after = {p: _digest(p) for p in tmp_path.rglob("*") if p.is_file()}
@@ -351,25 +412,44 @@ def test_bad_video_command_lines_get_one_line_and_write_nothing(tmp_path, capsys
 def test_a_content_file_named_video_is_still_reachable(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Image.fromarray(np.full((40, 48, 3), 120, np.uint8)).save(tmp_path / "video", format="PNG")
-    assert main(["./video", "starry_night", "-o", "out.png", "--weights", "random", "--size", "40", "--steps", "1",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "./video",
+                "starry_night",
+                "-o",
+                "out.png",
+                "--weights",
+                "random",
+                "--size",
+                "40",
+                "--steps",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: V.read_clip("camera_move", size=0), "size"),
-    (lambda: V.read_clip("camera_move", size=(40, 50)), "long side"),
-    (lambda: V.read_clip("camera_move", max_frames=True), "max frames"),
-    (lambda: V.read_clip("camera_move", fps=float("nan")), "fps"),
-    (lambda: V.read_clip(b"clip.mp4"), "not bytes"),
-    (lambda: V.read_clip(["nowhere.png"]), "not found"),
-    (lambda: V.write_clip(torch.full((2, 3, 8, 8), float("nan")), "never.gif"), "NaN"),
-    (lambda: V.write_clip(torch.full((2, 3, 8, 8), 9.0), "never.gif"), "not in [0, 1]"),
-    (lambda: V.write_clip([1, 2], "never.gif"), "not int"),
-    (lambda: V.write_clip((x for x in ()), "never.gif"), "not generator"),
-    (lambda: V.write_clip([], "never.gif"), "no frames"),
-    (lambda: V.estimate_flow(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 9, 8)), "differ in shape"),
-    (lambda: V.example_clip(frames=0), "frames"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: V.read_clip("camera_move", size=0), "size"),
+        (lambda: V.read_clip("camera_move", size=(40, 50)), "long side"),
+        (lambda: V.read_clip("camera_move", max_frames=True), "max frames"),
+        (lambda: V.read_clip("camera_move", fps=float("nan")), "fps"),
+        (lambda: V.read_clip(b"clip.mp4"), "not bytes"),
+        (lambda: V.read_clip(["nowhere.png"]), "not found"),
+        (lambda: V.write_clip(torch.full((2, 3, 8, 8), float("nan")), "never.gif"), "NaN"),
+        (lambda: V.write_clip(torch.full((2, 3, 8, 8), 9.0), "never.gif"), "not in [0, 1]"),
+        (lambda: V.write_clip([1, 2], "never.gif"), "not int"),
+        (lambda: V.write_clip((x for x in ()), "never.gif"), "not generator"),
+        (lambda: V.write_clip([], "never.gif"), "no frames"),
+        (lambda: V.estimate_flow(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 9, 8)), "differ in shape"),
+        (lambda: V.example_clip(frames=0), "frames"),
+    ],
+)
 def test_bad_api_values_get_one_line_errors(tmp_path, monkeypatch, call, message):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(NSTError) as err:

@@ -100,12 +100,15 @@ def test_download_is_used_and_cached(monkeypatch, random_state):
     assert W.features_cache_path().is_file()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"this is not a weights file", "not a PyTorch weights file"),
-    ("tensor", "does not hold a state dict"),
-    ("wrong-shape", "has shape"),
-    ("missing", "tensors are missing"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"this is not a weights file", "not a PyTorch weights file"),
+        ("tensor", "does not hold a state dict"),
+        ("wrong-shape", "has shape"),
+        ("missing", "tensors are missing"),
+    ],
+)
 def test_wrong_files_get_clear_errors(tmp_path, random_state, content, message):
     path = tmp_path / "bad.pth"
     if isinstance(content, bytes):

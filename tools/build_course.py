@@ -45,8 +45,14 @@ import course_kernel  # noqa: E402
 
 BUILD = ROOT / "build"
 ASSETS_CACHE = ROOT / ".cache" / "course-assets"
-NPM_PACKAGES = ("reveal.js@4.6.1", "requirejs@2.3.7", "jquery@3.7.1", "mathjax@2.7.9", "@jupyter-widgets/html-manager@1.0.14",
-                "mathjax3@npm:mathjax@3.2.2")
+NPM_PACKAGES = (
+    "reveal.js@4.6.1",
+    "requirejs@2.3.7",
+    "jquery@3.7.1",
+    "mathjax@2.7.9",
+    "@jupyter-widgets/html-manager@1.0.14",
+    "mathjax3@npm:mathjax@3.2.2",
+)
 #: MathJax 2 configuration that both nbconvert's slides and Sphinx can use from a local copy.
 MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
 #: No mermaid diagrams in the course: an empty module instead of nbconvert's CDN address.
@@ -74,8 +80,11 @@ def build_stamp(name):
     digest.update((TOOLS / "course_kernel.py").read_bytes())
     for source in sorted((ROOT / "nst_helpers").rglob("*.py")):
         digest.update(source.read_bytes())
-    return {"source": digest.hexdigest()[:16], "fast": bool(course_fast()),
-            "weights": os.environ.get("NST_VGG19_WEIGHTS", "")}
+    return {
+        "source": digest.hexdigest()[:16],
+        "fast": bool(course_fast()),
+        "weights": os.environ.get("NST_VGG19_WEIGHTS", ""),
+    }
 
 
 def course_fast():
@@ -111,19 +120,26 @@ def execute(names, out_dir, reuse=False, timeout=900, fresh=False):
             nb.cells.append(nbformat.v4.new_code_cell(course_kernel.RECORD_LAB))
         start = time.perf_counter()
         try:
-            NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(scratch)}},
-                           extra_arguments=[f"--IPKernelApp.exec_files={TOOLS / 'course_kernel.py'}"]).execute(env=env)
+            NotebookClient(
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(scratch)}},
+                extra_arguments=[f"--IPKernelApp.exec_files={TOOLS / 'course_kernel.py'}"],
+            ).execute(env=env)
         except CellExecutionError as err:
             plain = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # the traceback's terminal colours
             last = next((line for line in reversed(plain.splitlines()) if line.strip()), "an error")
-            raise BuildError(f"{name} stopped with {last[:200]}: run it in Jupyter to see the cell, fix it, "
-                             f"then build again") from None
+            raise BuildError(
+                f"{name} stopped with {last[:200]}: run it in Jupyter to see the cell, fix it, then build again"
+            ) from None
         if records_lab:
             recorder = nb.cells.pop()
             text = "".join(o.get("text", "") for o in recorder.outputs if o.get("name") == "stdout")
             line = next((ln for ln in text.splitlines() if ln.startswith("NST_LAB_RECORDING ")), None)
-            nb.metadata["nst_lab_recording"] = (json.loads(line.split(" ", 1)[1]) if line else
-                                                {"error": "the recording printed nothing"})
+            nb.metadata["nst_lab_recording"] = (
+                json.loads(line.split(" ", 1)[1]) if line else {"error": "the recording printed nothing"}
+            )
         nb.metadata["nst_build"] = stamp
         nbformat.write(nb, target)
         print(f"executed {name} in {time.perf_counter() - start:.0f} s", flush=True)
@@ -136,15 +152,22 @@ def assets():
     modules = ASSETS_CACHE / "node_modules"
     if not all((modules / npm_name(p)).is_dir() for p in NPM_PACKAGES):
         if shutil.which("npm") is None:
-            raise BuildError("npm is needed once to fetch reveal.js, require.js and jQuery: install Node.js "
-                             "(e.g. apt install npm), then run this again")
+            raise BuildError(
+                "npm is needed once to fetch reveal.js, require.js and jQuery: install Node.js "
+                "(e.g. apt install npm), then run this again"
+            )
         ASSETS_CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix",
-                               str(ASSETS_CACHE), *NPM_PACKAGES], capture_output=True, text=True)
+        done = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(ASSETS_CACHE), *NPM_PACKAGES],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise BuildError(f"npm could not fetch {', '.join(NPM_PACKAGES)} ({last}): check the connection to "
-                             f"the npm registry, then run this again")
+            raise BuildError(
+                f"npm could not fetch {', '.join(NPM_PACKAGES)} ({last}): check the connection to "
+                f"the npm registry, then run this again"
+            )
     return modules
 
 
@@ -160,8 +183,15 @@ def copy_mathjax(target):
     target.mkdir(parents=True)
     shutil.copy(source / "MathJax.js", target / "MathJax.js")
     shutil.copy(source / "LICENSE", target / "LICENSE")
-    for part in ("config", "extensions", "jax/input/TeX", "jax/output/CommonHTML", "jax/element", "localization/en",
-                 "fonts/HTML-CSS/TeX/woff"):
+    for part in (
+        "config",
+        "extensions",
+        "jax/input/TeX",
+        "jax/output/CommonHTML",
+        "jax/element",
+        "localization/en",
+        "fonts/HTML-CSS/TeX/woff",
+    ):
         shutil.copytree(source / part, target / part)
     return target
 
@@ -188,8 +218,11 @@ def build_slides(executed, out_dir):
         target, stats = course_slides.write_deck(exporter, path, out_dir, course.colab_url(path.name))
         written.append(target)
         entries.append(stats)
-        print(f"deck {target.name}: {stats['slides']} slides, {stats['fragments']} fragments, "
-              f"{stats['notes']} notes, {len(stats['skipped'])} setup cells left out", flush=True)
+        print(
+            f"deck {target.name}: {stats['slides']} slides, {stats['fragments']} fragments, "
+            f"{stats['notes']} notes, {len(stats['skipped'])} setup cells left out",
+            flush=True,
+        )
     fast = any(e["fast"] for e in entries)
     built = time.strftime("%Y-%m-%d %H:%M") + (" in fast mode" if fast else " at the notebooks' defaults")
     (out_dir / "index.html").write_text(course_slides.index_html(entries, fast, built), encoding="utf-8")
@@ -230,18 +263,27 @@ def write_book_pages(executed, out_dir):
     course cites, from ``course.REFERENCES``), the table of contents (the notebooks, then the references) and
     the configuration."""
     chapters = "\n".join(f"  - file: {p.stem}" for p in executed)
-    intro = ["# Neural style transfer, a course", "",
-             "Gatys et al.'s algorithm, taught in notebooks backed by the tested package `nst_helpers`. "
-             "The chapters below are the notebooks, executed" +
-             (" in fast mode (tiny images, random weights): the pictures show that the code runs, not what it "
-              "paints." if os.environ.get("NST_FAST") else ".") + " The last page lists the works the course cites.",
-             ""]
+    intro = [
+        "# Neural style transfer, a course",
+        "",
+        "Gatys et al.'s algorithm, taught in notebooks backed by the tested package `nst_helpers`. "
+        "The chapters below are the notebooks, executed"
+        + (
+            " in fast mode (tiny images, random weights): the pictures show that the code runs, not what it paints."
+            if os.environ.get("NST_FAST")
+            else "."
+        )
+        + " The last page lists the works the course cites.",
+        "",
+    ]
     (out_dir / "intro.md").write_text("\n".join(intro), encoding="utf-8")
     (out_dir / "references.md").write_text(course.bibliography_page(), encoding="utf-8")
-    (out_dir / "_toc.yml").write_text(f"format: jb-book\nroot: intro\nchapters:\n{chapters}\n  - file: references\n",
-                                      encoding="utf-8")
-    (out_dir / "_config.yml").write_text(BOOK_CONFIG.format(repository=course.REPOSITORY, branch=course.BRANCH),
-                                         encoding="utf-8")
+    (out_dir / "_toc.yml").write_text(
+        f"format: jb-book\nroot: intro\nchapters:\n{chapters}\n  - file: references\n", encoding="utf-8"
+    )
+    (out_dir / "_config.yml").write_text(
+        BOOK_CONFIG.format(repository=course.REPOSITORY, branch=course.BRANCH), encoding="utf-8"
+    )
 
 
 def build_book(executed, out_dir):
@@ -253,10 +295,16 @@ def build_book(executed, out_dir):
     local = out_dir / "local"
     shutil.rmtree(local, ignore_errors=True)
     modules = assets()
-    shutil.copytree(modules / "mathjax3" / "es5", local / "mathjax3",  # MathJax 3, Sphinx's own choice
-                    ignore=shutil.ignore_patterns("sre", "*-svg*.js", "svg", "mml-*.js", "node-main.js"))
-    shutil.copytree(modules / "@jupyter-widgets" / "html-manager" / "dist", local / "@jupyter-widgets" / "html-manager" / "dist",
-                    ignore=shutil.ignore_patterns("*.map", "*.eot", "*.svg"))
+    shutil.copytree(
+        modules / "mathjax3" / "es5",
+        local / "mathjax3",  # MathJax 3, Sphinx's own choice
+        ignore=shutil.ignore_patterns("sre", "*-svg*.js", "svg", "mml-*.js", "node-main.js"),
+    )
+    shutil.copytree(
+        modules / "@jupyter-widgets" / "html-manager" / "dist",
+        local / "@jupyter-widgets" / "html-manager" / "dist",
+        ignore=shutil.ignore_patterns("*.map", "*.eot", "*.svg"),
+    )
     (local / "widgets").mkdir()
     shutil.copy(modules / "requirejs" / "require.js", local / "widgets" / "require.js")
     shutil.copy(TOOLS / "book_mathjax2_shim.js", local / "widgets" / "mathjax2-shim.js")  # the widgets call MathJax 2
@@ -296,12 +344,18 @@ def dedupe_inline_scripts(html_dir):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=["slides", "book", "both", "execute"],
-                   help="slides, book, both (make course), or only execute the notebooks")
+    p.add_argument(
+        "what",
+        choices=["slides", "book", "both", "execute"],
+        help="slides, book, both (make course), or only execute the notebooks",
+    )
     p.add_argument("--notebooks", nargs="*", default=[], help="notebook numbers (default: all)")
     p.add_argument("--out", type=Path, default=BUILD, help="build folder (default: build/)")
-    p.add_argument("--reuse", action="store_true",
-                   help="keep every notebook already executed in OUT/executed, even one whose source changed")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep every notebook already executed in OUT/executed, even one whose source changed",
+    )
     p.add_argument("--fresh", action="store_true", help="execute every notebook again")
     args = p.parse_args(argv)
     try:

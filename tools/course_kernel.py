@@ -98,7 +98,7 @@ del _install
 #: then removed: one LiveSession run recorded with the lab's own images, model, size and steps, in three
 #: parts (the lab's weights, beta x 100, then the mix towards the second painting), every step's preview
 #: kept. It prints one line of JSON that build_course.py reads (the frames as PNG, the loss plot, the parts).
-RECORD_LAB = r'''
+RECORD_LAB = r"""
 def _nst_record_lab():
     import base64, io, json, time
     from nst_helpers.lab.live import LiveSession
@@ -151,4 +151,4 @@ def _nst_record_lab():
 
 print("NST_LAB_RECORDING " + __import__("json").dumps(_nst_record_lab()))
 del _nst_record_lab
-'''
+"""

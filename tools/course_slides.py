@@ -53,8 +53,9 @@ SANS_EM = 0.48  # Source Sans Pro's average is about 0.45: the estimate errs tow
 CONTINUED, CELL_GAP = 58, 12  # a continuation slide's title; the space between two cells
 MAX_OUTPUT_LINES = 16  # longer text outputs are cut on a slide (with a line saying how many are left out)
 
-FAST_BANNER = ("built in fast mode: tiny images, random weights — the pictures show that the code runs, "
-               "not what it paints")
+FAST_BANNER = (
+    "built in fast mode: tiny images, random weights — the pictures show that the code runs, not what it paints"
+)
 
 
 # -- markdown: blocks, their heights ------------------------------------------------------------------
@@ -73,7 +74,7 @@ def md_blocks(text):
             j = i
             while "-->" not in lines[j] and j + 1 < n:
                 j += 1
-            blocks.append(("comment", "\n".join(lines[i:j + 1])))
+            blocks.append(("comment", "\n".join(lines[i : j + 1])))
             i = j + 1
         elif re.match(r"#{1,6}\s", line):
             blocks.append(("heading", line))
@@ -84,14 +85,14 @@ def md_blocks(text):
                 j = i + 1
                 while j < n and "$$" not in lines[j]:
                     j += 1
-            blocks.append(("math", "\n".join(lines[i:j + 1])))
+            blocks.append(("math", "\n".join(lines[i : j + 1])))
             i = j + 1
         elif stripped.startswith(("```", "~~~")):
             fence = stripped[:3]
             j = i + 1
             while j < n and not lines[j].strip().startswith(fence):
                 j += 1
-            blocks.append(("code", "\n".join(lines[i:j + 1])))
+            blocks.append(("code", "\n".join(lines[i : j + 1])))
             i = j + 1
         elif stripped.startswith("|"):
             j = i
@@ -113,7 +114,7 @@ def md_blocks(text):
             j = i
             while j < n and "</details>" not in lines[j]:
                 j += 1
-            blocks.append(("details", "\n".join(lines[i:j + 1])))
+            blocks.append(("details", "\n".join(lines[i : j + 1])))
             i = j + 1
         elif stripped.startswith("<") and not stripped.startswith(("<a ", "<b>", "<i>", "<em>", "<code>", "<span")):
             j = i
@@ -123,8 +124,13 @@ def md_blocks(text):
             i = j
         else:
             j = i
-            while j < n and lines[j].strip() and not lines[j].strip().startswith("$$") and not re.match(
-                    r"#{1,6}\s", lines[j]) and not (j > i and re.match(r"(\d+[.)]|[-*+])\s", lines[j])):
+            while (
+                j < n
+                and lines[j].strip()
+                and not lines[j].strip().startswith("$$")
+                and not re.match(r"#{1,6}\s", lines[j])
+                and not (j > i and re.match(r"(\d+[.)]|[-*+])\s", lines[j]))
+            ):
                 j += 1
             blocks.append(("para", "\n".join(lines[i:j])))
             i = j
@@ -136,8 +142,9 @@ def _visible(text):
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"<[^>]+>", "", text)
-    text = re.sub(r"\$([^$]+)\$", lambda m: "x" * max(1, int(len(re.sub(r"\\[a-zA-Z]+|[{}_^]", "", m.group(1))) * 1.1)),
-                  text)
+    text = re.sub(
+        r"\$([^$]+)\$", lambda m: "x" * max(1, int(len(re.sub(r"\\[a-zA-Z]+|[{}_^]", "", m.group(1))) * 1.1)), text
+    )
     return re.sub(r"[*`]", "", text)
 
 
@@ -222,16 +229,22 @@ def tqdm_html(model_id, models):
     info = children[2].get("state", {}).get("value", "")
     value, top = bar.get("value", 0), bar.get("max", 1) or 1
     style = bar.get("bar_style", "")
-    return (f"<div class='nst-tqdm'><span class='nst-tqdm-desc'>{html.escape(html.unescape(desc))}</span>"
-            f"<span class='nst-tqdm-bar {style}'><span style='width:{100 * min(value, top) / top:.1f}%'></span></span>"
-            f"<span class='nst-tqdm-info'>{html.escape(html.unescape(info))}</span></div>")
+    return (
+        f"<div class='nst-tqdm'><span class='nst-tqdm-desc'>{html.escape(html.unescape(desc))}</span>"
+        f"<span class='nst-tqdm-bar {style}'><span style='width:{100 * min(value, top) / top:.1f}%'></span></span>"
+        f"<span class='nst-tqdm-info'>{html.escape(html.unescape(info))}</span></div>"
+    )
 
 
 def output_font(outs):
     """The text outputs' font size (px): the largest up to OUT_PX at which their longest line fits, at least 16."""
     lines = [ln for o in outs if o.output_type == "stream" for ln in o.text.split("\n")]
-    lines += [ln for o in outs if o.output_type == "execute_result" and set(o.get("data", {})) == {"text/plain"}
-              for ln in o.data["text/plain"].split("\n")]
+    lines += [
+        ln
+        for o in outs
+        if o.output_type == "execute_result" and set(o.get("data", {})) == {"text/plain"}
+        for ln in o.data["text/plain"].split("\n")
+    ]
     longest = max((len(ln.rstrip()) for ln in lines), default=1)
     return int(max(16, min(OUT_PX, (CONTENT_W - 40) / (max(longest, 1) * MONO_EM))))
 
@@ -479,9 +492,12 @@ def add_markdown(deck, cell, title_slide=False, colab=None):
         return
     source = cell.source
     if title_slide and colab:
-        source = re.sub(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)",
-                        f"<p class='nst-links'>Run it yourself: <a href='{colab}'>open this notebook in Colab</a>, "
-                        f"or in Jupyter from the course's repository.</p>", source)
+        source = re.sub(
+            r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)",
+            f"<p class='nst-links'>Run it yourself: <a href='{colab}'>open this notebook in Colab</a>, "
+            f"or in Jupyter from the course's repository.</p>",
+            source,
+        )
     blocks = md_blocks(source)
     # sections: the blocks between headings; plain runs of blocks are grouped, the rest handled one by one
     pending = []
@@ -521,8 +537,12 @@ def add_markdown(deck, cell, title_slide=False, colab=None):
         flush()
         if kind == "heading":
             level = len(text) - len(text.lstrip("#"))
-            deck.new_slide("slide" if level <= 2 or deck.height is None else "subslide", text.lstrip("# ").strip(),
-                           text, block_height(kind, text))
+            deck.new_slide(
+                "slide" if level <= 2 or deck.height is None else "subslide",
+                text.lstrip("# ").strip(),
+                text,
+                block_height(kind, text),
+            )
         elif kind == "comment":
             _, notes = _notes_in(text)
             for note in notes:
@@ -556,7 +576,7 @@ def split_code(source, px, limit):
     pieces, start = [], 0
     while start < len(lines):
         end = start + 1
-        while end < len(lines) and code_height("\n".join(lines[start:end + 1]), px) <= limit:
+        while end < len(lines) and code_height("\n".join(lines[start : end + 1]), px) <= limit:
             end += 1
         if end < len(lines):  # back up to a good place to cut
             for cut in range(end, start + max(2, (end - start) // 2), -1):
@@ -624,8 +644,11 @@ def add_code(deck, cell, models, recording, skipped):
         c = copy.deepcopy(base)
         c.source = piece if piece is not None else cell.source
         c.outputs = [t for k, t in group if k == "out"]
-        c.metadata["tags"] = base.metadata["tags"] + [f"nst-out-{out_px}"] + (
-            [f"nst-code-{px}"] if piece is not None else ["nst-no-input"])
+        c.metadata["tags"] = (
+            base.metadata["tags"]
+            + [f"nst-out-{out_px}"]
+            + ([f"nst-code-{px}"] if piece is not None else ["nst-no-input"])
+        )
         if i in fresh and deck.height is not None and deck.height > 0:
             deck.continuation()
         deck.place(c, height)
@@ -634,8 +657,10 @@ def add_code(deck, cell, models, recording, skipped):
 def recording_html(rec, name, colab, fast):
     if not rec or "frames" not in rec:
         why = (rec or {}).get("error", "no recording")
-        return (f"<div class='nst-lab-recording'><p class='nst-live'>The laboratory runs live in Jupyter or on "
-                f"<a href='{colab}'>Colab</a> ({html.escape(why)}: no recorded run here).</p></div>")
+        return (
+            f"<div class='nst-lab-recording'><p class='nst-live'>The laboratory runs live in Jupyter or on "
+            f"<a href='{colab}'>Colab</a> ({html.escape(why)}: no recorded run here).</p></div>"
+        )
     gif, (w, h) = lab_gif(rec)
     box_w, box_h = fit_box((w, h), 480, 330)
     height = 110 + max(box_h, 320) + 56  # the text above, the row, its captions
@@ -645,11 +670,11 @@ def recording_html(rec, name, colab, fast):
     return f"""<div class='nst-lab-recording' data-nst-height='{height}'>
 <p class='nst-live'><b>Live</b> in Jupyter (<code>{html.escape(name)}</code>, Run All, then the sliders) or on
 <a href='{colab}'>Colab</a>. Here: a run recorded while this deck was built, with the laboratory's own images,
-model and steps ({size} px, {mode}, {rec['seconds']:.1f} s).</p>
+model and steps ({size} px, {mode}, {rec["seconds"]:.1f} s).</p>
 <div class='nst-lab-row'>
 <figure><img class='nst-pixelated' alt='the recorded run, every step' width='{box_w}' height='{box_h}'
  src='data:image/gif;base64,{gif}'><figcaption>the picture, step by step (the bar: the step)</figcaption></figure>
-<figure><img alt='losses of the recorded run' width='560' src='data:image/png;base64,{rec['plot']}'>
+<figure><img alt='losses of the recorded run' width='560' src='data:image/png;base64,{rec["plot"]}'>
 <figcaption>{parts}</figcaption></figure>
 </div></div>"""
 
@@ -668,8 +693,9 @@ def lab_gif(rec):
         canvas = Image.new("RGB", (w * scale, h * scale + 10), "white")
         canvas.paste(image.resize((w * scale, h * scale), Image.NEAREST), (0, 0))
         part = next((i for i, p in enumerate(rec["parts"]) if p["from"] <= f["step"] <= p["to"]), 0)
-        ImageDraw.Draw(canvas).rectangle([0, h * scale + 2, int(w * scale * f["step"] / last_step), h * scale + 9],
-                                         fill=colours[part % len(colours)])
+        ImageDraw.Draw(canvas).rectangle(
+            [0, h * scale + 2, int(w * scale * f["step"] / last_step), h * scale + 9], fill=colours[part % len(colours)]
+        )
         out.append(canvas)
     buf = io.BytesIO()
     durations = [120] * (len(out) - 1) + [1500]
@@ -704,8 +730,13 @@ def deck_notebook(nb, name, colab, fast):
     out = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
     out.metadata.pop("widgets", None)  # no widget is left: bars are static, the lab is a recording
     out.metadata.pop("nst_lab_recording", None)
-    out.cells = [c for c in deck.cells if c.cell_type != "markdown" or c.source.strip() or
-                 c.metadata["slideshow"]["slide_type"] in ("slide", "subslide")]
+    out.cells = [
+        c
+        for c in deck.cells
+        if c.cell_type != "markdown"
+        or c.source.strip()
+        or c.metadata["slideshow"]["slide_type"] in ("slide", "subslide")
+    ]
     stats = {"slides": deck.slides, "fragments": deck.fragments, "notes": deck.notes, "skipped": skipped}
     return out, stats
 
@@ -714,12 +745,18 @@ def deck_notebook(nb, name, colab, fast):
 def exporter():
     from nbconvert import SlidesExporter
 
-    ex = SlidesExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="nst_reveal",
-                        reveal_url_prefix="assets/reveal.js", reveal_theme="white", reveal_width=str(SLIDE_W),
-                        reveal_height=str(SLIDE_H), require_js_url="assets/require.js",
-                        jquery_url="assets/jquery.min.js",
-                        mathjax_url="assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
-                        mermaid_js_url="data:text/javascript,")
+    ex = SlidesExporter(
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name="nst_reveal",
+        reveal_url_prefix="assets/reveal.js",
+        reveal_theme="white",
+        reveal_width=str(SLIDE_W),
+        reveal_height=str(SLIDE_H),
+        require_js_url="assets/require.js",
+        jquery_url="assets/jquery.min.js",
+        mathjax_url="assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+        mermaid_js_url="data:text/javascript,",
+    )
     return ex
 
 
@@ -740,12 +777,15 @@ def write_deck(ex, executed_path, out_dir, colab):
 def index_html(entries, fast, built):
     cards = []
     for i, e in enumerate(entries, 1):
-        meta = f"{e['slides']} slides" + (f" · {e['fragments']} steps" if e["fragments"] else "") + (
-            f" · {e['notes']} speaker notes" if e["notes"] else "")
-        cards.append(f"""<li><a class='deck' href='{e['file']}'><span class='num'>{i}</span>
-<span class='title'>{html.escape(e['title'])}</span>
+        meta = (
+            f"{e['slides']} slides"
+            + (f" · {e['fragments']} steps" if e["fragments"] else "")
+            + (f" · {e['notes']} speaker notes" if e["notes"] else "")
+        )
+        cards.append(f"""<li><a class='deck' href='{e["file"]}'><span class='num'>{i}</span>
+<span class='title'>{html.escape(e["title"])}</span>
 <span class='meta'>{meta}</span></a>
-<a class='pdf' href='{e['file']}?print-pdf' title='print to PDF from the browser'>print / PDF</a></li>""")
+<a class='pdf' href='{e["file"]}?print-pdf' title='print to PDF from the browser'>print / PDF</a></li>""")
     banner = f"<p class='fast'>{html.escape(FAST_BANNER)}.</p>" if fast else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

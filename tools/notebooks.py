@@ -60,8 +60,10 @@ kernelspec:
 """
 
 #: The notebook metadata of every .ipynb (Colab needs the kernelspec).
-METADATA = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"}}
+METADATA = {
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
 
 #: What identifies the install cell (tools/build_course.py leaves it out of the slides by the same test).
 INSTALL_MARK = '"google.colab" in sys.modules'
@@ -71,20 +73,21 @@ INSTALL = f'''\
 # rest are kept: pip only installs what is missing, and the package's requirements are lower bounds.
 # Anywhere else this cell does nothing: install with `pip install -e .` from the repository.
 import sys
+
 if {INSTALL_MARK}:
     %pip install --quiet "{course.pip_spec()}"'''
 
 IMPORTS = "import torch\n\nimport nst_helpers as nst"
 
 #: The parameters every notebook starts with (a notebook adds its own below them, after a blank line).
-COMMON_PARAMETERS = '''\
+COMMON_PARAMETERS = """\
 # Parameters. The defaults suit a laptop CPU; on a GPU the images are larger.
 FAST = nst.fast_mode()  # NST_FAST=1: tiny images, a few steps, random weights (how CI runs this notebook)
 DEVICE = nst.resolve_device("auto")  # cuda, then mps, then cpu
 SIZE = 32 if FAST else nst.default_size(DEVICE)  # long side in px: 128 on a CPU, 512 on a GPU
 WEIGHTS = "random" if FAST else None  # None: $NST_VGG19_WEIGHTS if set, else torchvision's (downloaded once)
 CONTENT = "chelsea"  # a bundled example, or the path of your own photo
-STYLE = "starry_night"  # a bundled example, or the path of a painting'''
+STYLE = "starry_night"  # a bundled example, or the path of a painting"""
 
 #: Notebooks whose parameters cell is wholly their own: 8 (a network trained at the seed's CPU size) and
 #: 9 (video frames) have no content photo and a size of their own; 12 (sound) has no pictures at all.
@@ -92,8 +95,10 @@ OWN_PARAMETERS = ("08", "09", "12")
 
 BADGE_START = "[![Open In Colab]"
 REFERENCES_START = "## References"
-REFERENCES_INTRO = ("The works this notebook uses, from the course's one list in `nst_helpers/course.py` (the book's "
-                    "*References* page lists them all):")
+REFERENCES_INTRO = (
+    "The works this notebook uses, from the course's one list in `nst_helpers/course.py` (the book's "
+    "*References* page lists them all):"
+)
 TIME_START = "*Time: "
 
 
@@ -122,6 +127,7 @@ def select(prefixes):
 
 # --- reading and writing -------------------------------------------------------------------------------
 
+
 def read_md(path):
     return jupytext.reads(path.read_text(encoding="utf-8"), fmt="md:myst")
 
@@ -134,8 +140,9 @@ def cells(nb):
     """What a pair must agree on: each cell's type, source and tags, from an .md or a saved .ipynb (no
     outputs; of the cell metadata only ``tags``: collapsed, scrolled, execution times and the like are the
     editor's, not the course's)."""
-    return [(c.cell_type, c.source, {"tags": list(c.metadata.tags)} if c.metadata.get("tags") else {})
-            for c in nb.cells]
+    return [
+        (c.cell_type, c.source, {"tags": list(c.metadata.tags)} if c.metadata.get("tags") else {}) for c in nb.cells
+    ]
 
 
 def build(stem, cell_list):
@@ -155,8 +162,7 @@ def ipynb_text(nb):
 
 
 def md_text(nb):
-    body = jupytext.writes(nb, fmt={"extension": ".md", "format_name": "myst",
-                                    "notebook_metadata_filter": "-all"})
+    body = jupytext.writes(nb, fmt={"extension": ".md", "format_name": "myst", "notebook_metadata_filter": "-all"})
     return HEADER + "\n" + body.lstrip("\n")
 
 
@@ -175,6 +181,7 @@ def _with_lexer(nb):
 
 # --- the shared opening --------------------------------------------------------------------------------
 
+
 def render_opening(stem, cell_list):
     """``cell_list`` with the shared parts of its first four cells rewritten from this file's templates.
     Raises NotebookError when those cells are not the opening (the shared parts go by position)."""
@@ -185,8 +192,10 @@ def render_opening(stem, cell_list):
     (t0, title, _), (t1, install, _), (t2, imports, _), (t3, params, _) = cell_list[:4]
     lines = title.split("\n")
     if t0 != "markdown" or not title.startswith("# ") or sum(x.startswith(BADGE_START) for x in lines) != 1:
-        raise NotebookError(f"{where}: the first cell should be markdown: '# title', intro, one Colab badge "
-                            f"line ({BADGE_START}...) and a time line")
+        raise NotebookError(
+            f"{where}: the first cell should be markdown: '# title', intro, one Colab badge "
+            f"line ({BADGE_START}...) and a time line"
+        )
     out[0][1] = "\n".join(badge(stem + ".ipynb") if x.startswith(BADGE_START) else x for x in lines)
     if t1 != "code" or INSTALL_MARK not in install:
         raise NotebookError(f"{where}: the second cell should be the install cell (code with {INSTALL_MARK})")
@@ -210,8 +219,10 @@ def render_references(stem, cell_list):
         return list(cell_list)
     kind, source, metadata = cell_list[-1]
     if kind != "markdown" or not source.startswith(REFERENCES_START):
-        raise NotebookError(f"notebooks/{stem}.md: the last cell should be markdown starting with "
-                            f"'{REFERENCES_START}' (make notebooks writes its list from nst_helpers/course.py)")
+        raise NotebookError(
+            f"notebooks/{stem}.md: the last cell should be markdown starting with "
+            f"'{REFERENCES_START}' (make notebooks writes its list from nst_helpers/course.py)"
+        )
     text = f"{REFERENCES_START}\n\n{REFERENCES_INTRO}\n\n{course.references_markdown(keys)}"
     return list(cell_list[:-1]) + [(kind, text, metadata)]
 
@@ -227,6 +238,7 @@ def set_time(cell_list, text):
 
 
 # --- sync and check ------------------------------------------------------------------------------------
+
 
 def _keep(path):
     """Keep a copy of a file about to be replaced whose cells differed: an edit made to both files of a
@@ -252,16 +264,21 @@ def sync(stem, time_text=None, say=print):
             if saved != source:
                 kept = _keep(md)
                 source = saved
-                say(f"notebooks/{stem}.ipynb was saved after its .md and differs: its cells went into "
-                    f"notebooks/{stem}.md (the .md it replaced: {_show(kept)})")
+                say(
+                    f"notebooks/{stem}.ipynb was saved after its .md and differs: its cells went into "
+                    f"notebooks/{stem}.md (the .md it replaced: {_show(kept)})"
+                )
     if time_text is not None:
         source = set_time(source, time_text)
     want_md, want_ipynb = expected(stem, render_references(stem, render_opening(stem, source)))
     written = []
     for path, text in ((md, want_md), (ipynb, want_ipynb)):
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            if path.suffix == ".ipynb" and path.exists() and cells(read_ipynb(path)) != cells(
-                    jupytext.reads(want_md, fmt="md:myst")):
+            if (
+                path.suffix == ".ipynb"
+                and path.exists()
+                and cells(read_ipynb(path)) != cells(jupytext.reads(want_md, fmt="md:myst"))
+            ):
                 _keep(path)
             path.write_text(text, encoding="utf-8")
             written.append(path)
@@ -273,8 +290,10 @@ def check(stem):
     md, ipynb = NOTEBOOKS / f"{stem}.md", NOTEBOOKS / f"{stem}.ipynb"
     problems = []
     if not md.exists():
-        return [f"notebooks/{stem}.md is missing: every notebook's source is its .md (make notebooks writes "
-                f"it from the .ipynb)"]
+        return [
+            f"notebooks/{stem}.md is missing: every notebook's source is its .md (make notebooks writes "
+            f"it from the .ipynb)"
+        ]
     if not ipynb.exists():
         return [f"notebooks/{stem}.ipynb is missing: make notebooks writes it from the .md"]
     source = cells(read_md(md))
@@ -287,37 +306,43 @@ def check(stem):
         return problems + [str(err)]
     for i, (have, want) in enumerate(zip(source[:4], rendered[:4])):
         if have != want:
-            problems.append(f"notebooks/{stem}.md: cell {i + 1} differs from the shared opening of "
-                            f"tools/notebooks.py: {_first_difference(have[1], want[1])}")
+            problems.append(
+                f"notebooks/{stem}.md: cell {i + 1} differs from the shared opening of "
+                f"tools/notebooks.py: {_first_difference(have[1], want[1])}"
+            )
     try:
         last = render_references(stem, source)[-1]
     except NotebookError as err:
         return problems + [str(err)]
     if last != source[-1]:
-        problems.append(f"notebooks/{stem}.md: its references differ from nst_helpers/course.py's list: "
-                        f"{_first_difference(source[-1][1], last[1])}; make notebooks")
+        problems.append(
+            f"notebooks/{stem}.md: its references differ from nst_helpers/course.py's list: "
+            f"{_first_difference(source[-1][1], last[1])}; make notebooks"
+        )
     want_md, want_ipynb = expected(stem, source)
     if text != want_md and not problems:
-        problems.append(f"notebooks/{stem}.md is not as make notebooks writes it: "
-                        f"{_first_difference(text, want_md)}")
+        problems.append(f"notebooks/{stem}.md is not as make notebooks writes it: {_first_difference(text, want_md)}")
     nb = read_ipynb(ipynb)
     if any(c.get("outputs") or c.get("execution_count") is not None for c in nb.cells if c.cell_type == "code"):
-        problems.append(f"notebooks/{stem}.ipynb has outputs or execution counts: save it stripped "
-                        f"(make notebooks)")
+        problems.append(f"notebooks/{stem}.ipynb has outputs or execution counts: save it stripped (make notebooks)")
     saved = cells(nb)
     if saved != source:
         if len(saved) != len(source):
-            problems.append(f"notebooks/{stem}.ipynb has {len(saved)} cells, its .md gives {len(source)}: "
-                            f"make notebooks (the newer file wins)")
+            problems.append(
+                f"notebooks/{stem}.ipynb has {len(saved)} cells, its .md gives {len(source)}: "
+                f"make notebooks (the newer file wins)"
+            )
         else:
             i = next(i for i, (a, b) in enumerate(zip(saved, source)) if a != b)
-            how = (_first_difference(saved[i][1], source[i][1]) if saved[i][1] != source[i][1]
-                   else "its type or tags")
-            problems.append(f"notebooks/{stem}.ipynb: cell {i + 1} differs from its .md: {how}; make notebooks "
-                            f"(the newer file wins)")
+            how = _first_difference(saved[i][1], source[i][1]) if saved[i][1] != source[i][1] else "its type or tags"
+            problems.append(
+                f"notebooks/{stem}.ipynb: cell {i + 1} differs from its .md: {how}; make notebooks "
+                f"(the newer file wins)"
+            )
     elif ipynb.read_text(encoding="utf-8") != want_ipynb:
-        problems.append(f"notebooks/{stem}.ipynb is not as make notebooks writes it (cell ids, metadata or "
-                        f"layout): make notebooks")
+        problems.append(
+            f"notebooks/{stem}.ipynb is not as make notebooks writes it (cell ids, metadata or layout): make notebooks"
+        )
     return problems
 
 

@@ -32,7 +32,7 @@ def current(course_py):
     """The (repository, branch) that ``course.py`` names today."""
     found = dict(COURSE_LINE.findall(course_py.read_text(encoding="utf-8")))
     if set(found) != {"REPOSITORY", "BRANCH"}:
-        raise PublishError(f"{course_py} has no REPOSITORY = \"...\" and BRANCH = \"...\" lines to rewrite")
+        raise PublishError(f'{course_py} has no REPOSITORY = "..." and BRANCH = "..." lines to rewrite')
     return found["REPOSITORY"], found["BRANCH"]
 
 
@@ -47,8 +47,10 @@ def rewrite_readme(readme, old, new):
     (owner/name, branch) pairs; returns how many Colab badges point at the new one."""
     (old_repo, old_branch), (new_repo, new_branch) = old, new
     text = readme.read_text(encoding="utf-8")
-    text = text.replace(f"colab.research.google.com/github/{old_repo}/blob/{old_branch}/",
-                        f"colab.research.google.com/github/{new_repo}/blob/{new_branch}/")
+    text = text.replace(
+        f"colab.research.google.com/github/{old_repo}/blob/{old_branch}/",
+        f"colab.research.google.com/github/{new_repo}/blob/{new_branch}/",
+    )
     text = text.replace(f"github.com/{old_repo}.git@{old_branch}", f"github.com/{new_repo}.git@{new_branch}")
     text = re.sub(rf"github\.com/{re.escape(old_repo)}(?=[/\s)\"'.#]|$)", f"github.com/{new_repo}", text)
     readme.write_text(text, encoding="utf-8")
@@ -73,10 +75,12 @@ def publish(repository, branch="main", root=ROOT, say=print):
     done = subprocess.run([sys.executable, str(tool), "sync"], cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
         raise PublishError(f"tools/notebooks.py sync failed: {(done.stderr or done.stdout).strip()[-500:]}")
-    written = [line[len("wrote "):] for line in done.stdout.splitlines() if line.startswith("wrote ")]
-    say(f"published for {repository} (branch {branch}), was {old[0]} ({old[1]}): nst_helpers/course.py, "
+    written = [line[len("wrote ") :] for line in done.stdout.splitlines() if line.startswith("wrote ")]
+    say(
+        f"published for {repository} (branch {branch}), was {old[0]} ({old[1]}): nst_helpers/course.py, "
         f"README.md ({badges} Colab badges), {len(written)} notebook files; commit them and push to "
-        f"https://github.com/{repository}")
+        f"https://github.com/{repository}"
+    )
     return written
 
 

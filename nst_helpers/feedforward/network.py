@@ -45,6 +45,7 @@ MAX_WIDTH, MAX_DEPTH, MAX_BATCH = 128, 16, 64
 
 # --------------------------------------------------------------------------------------------- network
 
+
 def _conv(c_in, c_out, kernel, stride=1):
     return nn.Sequential(nn.ReflectionPad2d(kernel // 2), nn.Conv2d(c_in, c_out, kernel, stride))
 
@@ -58,8 +59,11 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, channels):
         super().__init__()
-        self.body = nn.Sequential(_conv_norm_relu(channels, channels, 3), _conv(channels, channels, 3),
-                                  nn.InstanceNorm2d(channels, affine=True))
+        self.body = nn.Sequential(
+            _conv_norm_relu(channels, channels, 3),
+            _conv(channels, channels, 3),
+            nn.InstanceNorm2d(channels, affine=True),
+        )
 
     def forward(self, x):
         return x + self.body(x)
@@ -76,12 +80,17 @@ class TransformNet(nn.Module):
         super().__init__()
         self.width, self.depth = check_width(width), check_depth(depth)
         w = self.width
-        self.down = nn.Sequential(_conv_norm_relu(3, w, 9), _conv_norm_relu(w, 2 * w, 3, 2),
-                                  _conv_norm_relu(2 * w, 4 * w, 3, 2))
+        self.down = nn.Sequential(
+            _conv_norm_relu(3, w, 9), _conv_norm_relu(w, 2 * w, 3, 2), _conv_norm_relu(2 * w, 4 * w, 3, 2)
+        )
         self.res = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(self.depth)))
-        self.up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(4 * w, 2 * w, 3),
-                                nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(2 * w, w, 3),
-                                _conv(w, 3, 9))
+        self.up = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            _conv_norm_relu(4 * w, 2 * w, 3),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            _conv_norm_relu(2 * w, w, 3),
+            _conv(w, 3, 9),
+        )
 
     def forward(self, x):
         h, w = x.shape[-2:]
@@ -111,8 +120,9 @@ def check_depth(depth):
 def network_shape(size="small", width=None, depth=None):
     """(width, depth) of a named size (``NETWORK_SIZES``) with ``width``/``depth`` overriding it, checked."""
     if not isinstance(size, str) or size not in NETWORK_SIZES:
-        raise NSTError(f"unknown network size {size!r}: use one of {', '.join(NETWORK_SIZES)} (or give width and "
-                       f"depth)")
+        raise NSTError(
+            f"unknown network size {size!r}: use one of {', '.join(NETWORK_SIZES)} (or give width and depth)"
+        )
     w, d = NETWORK_SIZES[size]
     return check_width(w if width is None else width), check_depth(d if depth is None else depth)
 
@@ -123,6 +133,7 @@ def make_network(size="small", width=None, depth=None):
 
 
 # ------------------------------------------------------------------------------------- files
+
 
 def save_network(network, path, meta=None, overwrite=False, protect=()):
     """Write a network and its metadata atomically as a ``weights_only``-loadable file; returns the path.
@@ -143,25 +154,41 @@ def read_network_file(path):
     """The (meta, state dict) of a saved network, checked; every problem is one ``NSTError`` line."""
     from ..weights import load_torch_file
 
-    path = files.input_file(path, "network file", missing="train one with 'python -m nst_helpers train'",
-                            folder="give the .pt file train wrote")
+    path = files.input_file(
+        path,
+        "network file",
+        missing="train one with 'python -m nst_helpers train'",
+        folder="give the .pt file train wrote",
+    )
     data = load_torch_file(path, "style network file", "give the .pt file train wrote")
     name = repr(str(path)[:80])
-    if not isinstance(data, dict) or not isinstance(data.get("meta"), dict) \
-            or data["meta"].get("format") != FILE_FORMAT:
-        hint = " (it looks like VGG19 weights: give those with --weights)" if isinstance(data, dict) and any(
-            str(k).endswith("0.weight") for k in data) else ""
-        raise NSTError(f"{name} is not a style network written by nst_helpers{hint}: train one with "
-                       f"'python -m nst_helpers train'")
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("meta"), dict)
+        or data["meta"].get("format") != FILE_FORMAT
+    ):
+        hint = (
+            " (it looks like VGG19 weights: give those with --weights)"
+            if isinstance(data, dict) and any(str(k).endswith("0.weight") for k in data)
+            else ""
+        )
+        raise NSTError(
+            f"{name} is not a style network written by nst_helpers{hint}: train one with 'python -m nst_helpers train'"
+        )
     meta = data["meta"]
     version = meta.get("version")
     if isinstance(version, bool) or version != FILE_VERSION:
         shown = repr(version)[:40]
-        raise NSTError(f"{name} is a style network of file version {shown}; this nst_helpers reads "
-                       f"version {FILE_VERSION}: update nst_helpers or train the network again")
+        raise NSTError(
+            f"{name} is a style network of file version {shown}; this nst_helpers reads "
+            f"version {FILE_VERSION}: update nst_helpers or train the network again"
+        )
     state = data.get("state_dict")
-    if not isinstance(state, dict) or not state or not all(isinstance(k, str) and torch.is_tensor(v)
-                                                           for k, v in state.items()):
+    if (
+        not isinstance(state, dict)
+        or not state
+        or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in state.items())
+    ):
         raise NSTError(f"{name} has no network weights in it: the file is damaged; train the network again")
     check_meta(meta, name)
     return meta, state
@@ -170,13 +197,19 @@ def read_network_file(path):
 def _whole(low, high):
     def ok(value):
         return isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= high
+
     return ok, f"a whole number from {low} to {high}"
 
 
 def _real(low, high):
     def ok(value):
-        return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) \
+        return (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
             and low <= value <= high
+        )
+
     return ok, f"a number from {low:g} to {high:g}"
 
 
@@ -187,10 +220,17 @@ def _text(value):
 #: The metadata fields the package reads, and what each must be (width and depth must be there; the rest
 #: may be missing, as in a file ``save_network`` wrote without ``meta``).
 META_FIELDS = {
-    "width": _whole(1, MAX_WIDTH), "depth": _whole(0, MAX_DEPTH),
-    "steps": _whole(0, 10**9), "seconds": _real(0, 1e9), "crop": _whole(MIN_SIZE, MAX_SIZE),
-    "style_size": _whole(MIN_SIZE, MAX_SIZE), "batch_size": _whole(1, MAX_BATCH), "lr": _real(0, 1e6),
-    "photos": _whole(0, 10**9), "style": (_text, "a text"), "vgg_weights": (_text, "a text"),
+    "width": _whole(1, MAX_WIDTH),
+    "depth": _whole(0, MAX_DEPTH),
+    "steps": _whole(0, 10**9),
+    "seconds": _real(0, 1e9),
+    "crop": _whole(MIN_SIZE, MAX_SIZE),
+    "style_size": _whole(MIN_SIZE, MAX_SIZE),
+    "batch_size": _whole(1, MAX_BATCH),
+    "lr": _real(0, 1e6),
+    "photos": _whole(0, 10**9),
+    "style": (_text, "a text"),
+    "vgg_weights": (_text, "a text"),
     "config": (lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict of settings"),
 }
 REQUIRED_META = ("width", "depth")
@@ -208,8 +248,10 @@ def check_meta(meta, name="network file"):
         value = meta[key]
         if not ok(value):
             shown = repr(value) if isinstance(value, (str, numbers.Number, type(None))) else type(value).__name__
-            raise NSTError(f"{name} has a damaged metadata field {key!r} ({shown[:40]}; expected {expected}): "
-                           f"train the network again")
+            raise NSTError(
+                f"{name} has a damaged metadata field {key!r} ({shown[:40]}; expected {expected}): "
+                f"train the network again"
+            )
     return meta
 
 
@@ -228,18 +270,22 @@ def load_network(path, device="cpu"):
         net.load_state_dict({k: v.float() for k, v in state.items()})
     except (NSTError, RuntimeError, TypeError, ValueError) as err:
         first = " ".join(str(err).split())[:100]
-        raise NSTError(f"{name} does not match the network it describes ({first}): the file is damaged; train "
-                       f"the network again") from None
+        raise NSTError(
+            f"{name} does not match the network it describes ({first}): the file is damaged; train the network again"
+        ) from None
     if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
-        raise NSTError(f"{name} holds NaN or infinite weights: the training diverged; train again with a lower "
-                       f"learning rate")
+        raise NSTError(
+            f"{name} holds NaN or infinite weights: the training diverged; train again with a lower learning rate"
+        )
     net = net.to(resolve_device(device)).eval()
     with torch.inference_mode():
         ramp = torch.linspace(0, 1, 32 * 32).view(1, 1, 32, 32)
         test = net(torch.cat([ramp, ramp.flip(-1), ramp.transpose(-1, -2)], 1).to(next(net.parameters()).device))
     if not bool(torch.isfinite(test).all()):
-        raise NSTError(f"{name} paints NaN or infinite values: its weights are unusable (the training diverged); "
-                       f"train again with a lower learning rate")
+        raise NSTError(
+            f"{name} paints NaN or infinite values: its weights are unusable (the training diverged); "
+            f"train again with a lower learning rate"
+        )
     net.meta = meta
     net.path = files.as_path(path, "network file")
     return net
@@ -304,8 +350,12 @@ def plan_photos(network, photos, size=None, device=None, what="photo"):
         need = max(need, apply_bytes(network, h, w) + (0 if info is None else decode_bytes(info, (h, w))))
     if shapes:
         h, w = max(shapes, key=lambda s: s[0] * s[1])
-        check_bytes(need, dev, f"painting {w}x{h} px with this network",
-                    "give a smaller --size (size=...), or downscale the photos")
+        check_bytes(
+            need,
+            dev,
+            f"painting {w}x{h} px with this network",
+            "give a smaller --size (size=...), or downscale the photos",
+        )
     return shapes
 
 
@@ -341,8 +391,11 @@ def apply_to_folder(network, photos, out_dir, size=None, overwrite=False, suffix
     name, an output that is a photo, the network's file or a file in ``protect``), every photo (read to
     its end, its size and the memory it needs: ``plan_photos``)."""
     _check_network(network)
-    paths = image_files(photos, "photos folder") if isinstance(photos, (str, os.PathLike)) \
+    paths = (
+        image_files(photos, "photos folder")
+        if isinstance(photos, (str, os.PathLike))
         else [files.as_path(p, "photo") for p in photos]
+    )
     protect = [*paths, *protect, getattr(network, "path", None)]
     out_dir = files.as_path(out_dir, "output folder")
     files.check_not_input(out_dir, protect, "output folder")
@@ -351,8 +404,9 @@ def apply_to_folder(network, photos, out_dir, size=None, overwrite=False, suffix
     new_folder = not files.exists(out_dir, "output folder")
     if new_folder:
         if not files.is_dir(out_dir.parent, "output folder"):
-            raise NSTError(f"the folder {str(out_dir.parent)[:80]!r} does not exist: create it or choose another "
-                           f"output folder")
+            raise NSTError(
+                f"the folder {str(out_dir.parent)[:80]!r} does not exist: create it or choose another output folder"
+            )
         files.check_output(out_dir, protect, what="output folder")  # a folder can be made there
     outputs = [output_path_for(p, out_dir, suffix) for p in paths]
     from ..images import image_format
@@ -372,8 +426,9 @@ def apply_to_folder(network, photos, out_dir, size=None, overwrite=False, suffix
         try:
             out_dir.mkdir()
         except OSError as err:
-            raise NSTError(f"cannot create output folder {str(out_dir)[:80]!r} ({err.strerror}): choose another "
-                           f"name") from None
+            raise NSTError(
+                f"cannot create output folder {str(out_dir)[:80]!r} ({err.strerror}): choose another name"
+            ) from None
     written = []
     for photo, out in tqdm(list(zip(paths, outputs)), desc="painting", disable=not progress):
         picture = apply_network(network, photo, size=size)

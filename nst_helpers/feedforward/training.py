@@ -30,8 +30,16 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import files
-from ..checks import (MAX_RANDOM_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, check_choice, check_number, check_size,
-                      check_weight)
+from ..checks import (
+    MAX_RANDOM_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_SIZE,
+    check_choice,
+    check_number,
+    check_size,
+    check_weight,
+)
 from ..config import StyleConfig, _opt, make_config
 from ..devices import PRECISIONS, bfloat16_is_fast
 from ..errors import NSTError, memory_errors
@@ -42,8 +50,17 @@ from ..objective import Objective, build_objective, content_terms
 from ..prepare import run_device, start_run
 from ..transfer import input_files
 from ..weights import weights_file
-from .network import (FILE_FORMAT, FILE_VERSION, MAX_BATCH, NETWORK_SIZES, TransformNet, apply_network, make_network,
-                      network_shape, save_network)
+from .network import (
+    FILE_FORMAT,
+    FILE_VERSION,
+    MAX_BATCH,
+    NETWORK_SIZES,
+    TransformNet,
+    apply_network,
+    make_network,
+    network_shape,
+    save_network,
+)
 
 #: The bundled training photos (public domain or CC0; ``examples/SOURCES.md``).
 TRAINING_PHOTOS = EXAMPLES_DIR / "photos"
@@ -52,6 +69,7 @@ HELD_OUT_PHOTOS = ("chelsea", "coffee")
 
 
 # ----------------------------------------------------------------------------------- configuration
+
 
 def check_side(value, name, meaning):
     """One length in px (a crop's side, the painting's long side): ``check_size`` without HxW or None."""
@@ -79,46 +97,69 @@ class TrainConfig:
 
     name: str = "custom"
     description: str = field(default="", compare=False)
-    network: str = field(default="small", metadata=_opt(
-        "network size (see NETWORK_SIZES)", choices=tuple(NETWORK_SIZES)))
+    network: str = field(
+        default="small", metadata=_opt("network size (see NETWORK_SIZES)", choices=tuple(NETWORK_SIZES))
+    )
     width: int = field(default=None, metadata=_opt("channels of the first layer (overrides network)", metavar="N"))
     depth: int = field(default=None, metadata=_opt("residual blocks (overrides network)", metavar="N"))
     steps: int = field(default=2800, metadata=_opt("Adam steps", metavar="N"))
     batch_size: int = field(default=4, metadata=_opt("crops per step", metavar="N"))
     crop: int = field(default=96, metadata=_opt("side of the square training crops in px", metavar="PX"))
-    style_size: int = field(default=128, metadata=_opt(
-        "long side of the painting in px: strokes are learned at the scale of pictures this size (None: the "
-        "crop's)", metavar="PX"))
-    lr: float = field(default=2e-3, metadata=_opt(
-        "Adam's learning rate (it falls along a half cosine to a tenth of it)", metavar="LR"))
+    style_size: int = field(
+        default=128,
+        metadata=_opt(
+            "long side of the painting in px: strokes are learned at the scale of pictures this size (None: the "
+            "crop's)",
+            metavar="PX",
+        ),
+    )
+    lr: float = field(
+        default=2e-3,
+        metadata=_opt("Adam's learning rate (it falls along a half cosine to a tenth of it)", metavar="LR"),
+    )
     seed: int = field(default=0, metadata=_opt("random seed for crops and initial weights", metavar="N"))
     checkpoint_every: int = field(default=100, metadata=_opt("write the checkpoint every N steps", metavar="N"))
     preview_every: int = field(default=100, metadata=_opt("show a preview every N steps", metavar="N"))
-    precision: str = field(default="auto", metadata=_opt(
-        "arithmetic of VGG19's passes; auto: bfloat16 where the CPU or GPU has it natively",
-        choices=("auto", *PRECISIONS)))
+    precision: str = field(
+        default="auto",
+        metadata=_opt(
+            "arithmetic of VGG19's passes; auto: bfloat16 where the CPU or GPU has it natively",
+            choices=("auto", *PRECISIONS),
+        ),
+    )
     # Half the seed's 1e5. One network paints every photo and cannot reach each photo's optimum as
     # ``stylize`` does, so it has to trade; at the seed's beta it leans to the painting (style at 0.5-0.8x
     # optimisation's, content at 2x), at half it keeps both within 2x with room to spare (``make
     # benchmark``, benchmarks/RESULTS.md).
-    style_weight: float = field(default=5e4, metadata=_opt(
-        "style weight beta of the training objective: half the seed's", metavar="BETA"))
+    style_weight: float = field(
+        default=5e4, metadata=_opt("style weight beta of the training objective: half the seed's", metavar="BETA")
+    )
 
     def __post_init__(self):
         set_ = object.__setattr__
         set_(self, "steps", int(check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True)))
-        set_(self, "batch_size", int(check_number(self.batch_size, "batch size", minimum=1, maximum=MAX_BATCH,
-                                                  integer=True)))
+        set_(
+            self,
+            "batch_size",
+            int(check_number(self.batch_size, "batch size", minimum=1, maximum=MAX_BATCH, integer=True)),
+        )
         set_(self, "crop", check_side(self.crop, "crop size", "the side of the square crops, like 96"))
         if self.style_size is not None:
             set_(self, "style_size", check_side(self.style_size, "style size", "the painting's long side, like 128"))
         set_(self, "lr", check_number(self.lr, "learning rate", above=0, maximum=1))
-        set_(self, "checkpoint_every", int(check_number(self.checkpoint_every, "checkpoint interval", minimum=1,
-                                                        maximum=MAX_STEPS, integer=True)))
-        set_(self, "preview_every", int(check_number(self.preview_every, "preview interval", minimum=1,
-                                                     maximum=MAX_STEPS, integer=True)))
-        set_(self, "seed", int(check_number(self.seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED,
-                                            integer=True)))
+        set_(
+            self,
+            "checkpoint_every",
+            int(check_number(self.checkpoint_every, "checkpoint interval", minimum=1, maximum=MAX_STEPS, integer=True)),
+        )
+        set_(
+            self,
+            "preview_every",
+            int(check_number(self.preview_every, "preview interval", minimum=1, maximum=MAX_STEPS, integer=True)),
+        )
+        set_(
+            self, "seed", int(check_number(self.seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED, integer=True))
+        )
         width, depth = network_shape(self.network, self.width, self.depth)
         set_(self, "width", None if self.width is None else width)
         set_(self, "depth", None if self.depth is None else depth)
@@ -137,10 +178,14 @@ class TrainConfig:
 
 #: The named training configurations.
 TRAIN_PRESETS = {
-    "default": TrainConfig(name="default", description="what python -m nst_helpers train does: the small network, "
-                                                       "2800 steps of 4 crops of 96 px, the painting at 128 px"),
-    "notebook": TrainConfig(name="notebook", description="notebook 8 on a CPU: the default with 1000 steps",
-                            steps=1000),
+    "default": TrainConfig(
+        name="default",
+        description="what python -m nst_helpers train does: the small network, "
+        "2800 steps of 4 crops of 96 px, the painting at 128 px",
+    ),
+    "notebook": TrainConfig(
+        name="notebook", description="notebook 8 on a CPU: the default with 1000 steps", steps=1000
+    ),
 }
 
 #: The fields a caller may set (everything but the bookkeeping ``name`` and ``description``).
@@ -161,8 +206,10 @@ def make_train_config(training="default", **overrides):
         training = TrainConfig(name=str(saved.pop("name", "custom")), description=str(saved.pop("description", "")))
         overrides = {**saved, **overrides}
     elif not isinstance(training, TrainConfig):
-        raise NSTError(f"training must be a training preset name ({', '.join(TRAIN_PRESETS)}) or a TrainConfig, "
-                       f"not {type(training).__name__}")
+        raise NSTError(
+            f"training must be a training preset name ({', '.join(TRAIN_PRESETS)}) or a TrainConfig, "
+            f"not {type(training).__name__}"
+        )
     unknown = [k for k in overrides if k not in TRAIN_OPTIONS]
     if unknown:
         raise NSTError(f"unknown option {unknown[0]!r}: the options are {', '.join(TRAIN_OPTIONS)}")
@@ -195,6 +242,7 @@ def training_config(config=None, device="cpu", training=None, **overrides):
 
 # ------------------------------------------------------------------------------------------ photos
 
+
 def bundled_photos(held_out=False):
     """The bundled training photos, or (``held_out=True``) the bundled photos kept out of training."""
     if held_out:
@@ -211,8 +259,12 @@ def check_training_photos(photos, crop, zoom=2.0):
 
     usable, problems = [], []
     for path in photos:
-        files.input_file(path, "training photo", missing="check the list of training photos",
-                         folder="give image files (or the folder as photos=)")
+        files.input_file(
+            path,
+            "training photo",
+            missing="check the list of training photos",
+            folder="give image files (or the folder as photos=)",
+        )
         try:
             info = probe_image(path, "training photo")
             problem = PhotoCrops.problem(info.width, info.height, crop, zoom)
@@ -224,11 +276,18 @@ def check_training_photos(photos, crop, zoom=2.0):
         usable.append(path)
     if not usable:
         first = problems[0] if problems else "none given"
-        raise NSTError(f"none of the {len(photos)} training photos could be read or used ({first}): give JPEG or "
-                       f"PNG photos at least {crop} px on their short side")
+        raise NSTError(
+            f"none of the {len(photos)} training photos could be read or used ({first}): give JPEG or "
+            f"PNG photos at least {crop} px on their short side"
+        )
     if problems:
-        warnings.warn(f"skipping {len(problems)} of {len(photos)} training photos: " + "; ".join(problems[:3])
-                      + ("; ..." if len(problems) > 3 else ""), RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"skipping {len(problems)} of {len(photos)} training photos: "
+            + "; ".join(problems[:3])
+            + ("; ..." if len(problems) > 3 else ""),
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return usable
 
 
@@ -269,8 +328,9 @@ class PhotoCrops:
             # long side zoom * crop, unless that leaves the short side under one crop
             long_side = max(round(self.zoom * self.crop), math.ceil(self.crop * max(img.size) / min(img.size)))
             if long_side > MAX_SIZE:
-                raise NSTError(f"training photo {path.name!r} ({img.width}x{img.height}) is too narrow for "
-                               f"{self.crop} px crops")
+                raise NSTError(
+                    f"training photo {path.name!r} ({img.width}x{img.height}) is too narrow for {self.crop} px crops"
+                )
             t = pil_to_tensor(resize(img, long_side))
         except NSTError as err:
             if path not in self._bad:
@@ -292,10 +352,11 @@ class PhotoCrops:
         _, _, h, w = photo.shape
         side = self.rng.randint(self.crop, min(h, w))
         top, left = self.rng.randint(0, h - side), self.rng.randint(0, w - side)
-        patch = photo[..., top:top + side, left:left + side]
+        patch = photo[..., top : top + side, left : left + side]
         if side != self.crop:
-            patch = nn.functional.interpolate(patch, size=(self.crop, self.crop), mode="bilinear",
-                                              align_corners=False, antialias=True).clamp(0, 1)
+            patch = nn.functional.interpolate(
+                patch, size=(self.crop, self.crop), mode="bilinear", align_corners=False, antialias=True
+            ).clamp(0, 1)
         if self.rng.random() < 0.5:
             patch = patch.flip(-1)
         return patch
@@ -305,6 +366,7 @@ class PhotoCrops:
 
 
 # ---------------------------------------------------------------------------------------- training
+
 
 @dataclass
 class TrainResult:
@@ -359,8 +421,10 @@ def load_painting(style, size, config, device):
     picture of that size), checked against the style layers."""
     style_px = max(MIN_SIZE, round(size * config.style_scale))
     if style_px > MAX_SIZE:
-        raise NSTError(f"style size {size} times style scale {config.style_scale:g} makes the painting "
-                       f"{style_px} px long, over {MAX_SIZE} px: lower the style size or the style scale")
+        raise NSTError(
+            f"style size {size} times style scale {config.style_scale:g} makes the painting "
+            f"{style_px} px long, over {MAX_SIZE} px: lower the style size or the style scale"
+        )
     painting = load_image(style, size=style_px, device=device, what="style image")
     check_image_size(painting, config.style_layers, "the style image")
     return painting
@@ -400,8 +464,9 @@ class Training:
             output = self.network(batch)  # in bfloat16 too when VGG19 is: its convolutions cost as much again
         total, parts = objective_loss(self.objective, output.float(), batch)
         if not math.isfinite(parts["total"]):
-            raise NSTError(f"the training loss became {parts['total']} at step {step}: lower the learning rate "
-                           f"or the weights")
+            raise NSTError(
+                f"the training loss became {parts['total']} at step {step}: lower the learning rate or the weights"
+            )
         total.backward()
         optimizer.step()
         return parts
@@ -420,8 +485,19 @@ class Training:
             preview(step, self.network, history)
 
 
-def prepare_training(style, photos=None, config=None, training=None, *, network=None, model=None, weights=None,
-                     device="auto", checkpoint=None, **overrides):
+def prepare_training(
+    style,
+    photos=None,
+    config=None,
+    training=None,
+    *,
+    network=None,
+    model=None,
+    weights=None,
+    device="auto",
+    checkpoint=None,
+    **overrides,
+):
     """Check a training run and set it up; returns a ``Training`` (arguments as for ``train_network``).
 
     Problems are reported in this order: the objective and the training configuration, the checkpoint's
@@ -446,8 +522,14 @@ def prepare_training(style, photos=None, config=None, training=None, *, network=
     config = training_config(config, dev, t)
     run = start_run([style], config, model=model, device=dev)
     # Memory: a batch is about as costly as one picture of crop x (batch * crop) px, plus the network.
-    check_memory(t.crop, t.crop * t.batch_size, run.layers, dev, lbfgs_history=0,
-                 what=f"training on batches of {t.batch_size} crops of {t.crop} px")
+    check_memory(
+        t.crop,
+        t.crop * t.batch_size,
+        run.layers,
+        dev,
+        lbfgs_history=0,
+        what=f"training on batches of {t.batch_size} crops of {t.crop} px",
+    )
     photo_list = check_training_photos(photo_list, t.crop)  # every photo read to its end before training
     torch.manual_seed(t.seed)  # the new network's initial weights; crops come from their own generator
     net = network if isinstance(network, TransformNet) else make_network(t.network, t.width, t.depth)
@@ -455,18 +537,34 @@ def prepare_training(style, photos=None, config=None, training=None, *, network=
     # the painting first: a missing or unreadable one is reported before VGG19 is loaded (or downloaded)
     painting = load_painting(style, t.painting_size, config, dev)
     model = run.load_model(weights).model
-    check_memory(*painting.shape[-2:], config.style_layers, dev, lbfgs_history=0,
-                 what=f"the painting at {max(painting.shape[-2:])} px (style size)")
+    check_memory(
+        *painting.shape[-2:],
+        config.style_layers,
+        dev,
+        lbfgs_history=0,
+        what=f"the painting at {max(painting.shape[-2:])} px (style size)",
+    )
     crops = PhotoCrops(photo_list, t.crop, seed=t.seed)
     first = crops.batch(1, dev)
     check_image_size(first, run.layers, "a training crop")
     objective = build_objective(model, first, [painting], config)
-    meta = {"format": FILE_FORMAT, "version": FILE_VERSION, "width": net.width, "depth": net.depth,
-            "style": _name_of(style), "config": config.to_dict(), "crop": t.crop, "style_size": t.painting_size,
-            "batch_size": t.batch_size, "lr": t.lr, "steps": int(prior.get("steps", 0)), "seconds": 0.0,
-            "vgg_weights": str(getattr(model, "source", "")), "photos": len(photo_list)}
-    return Training(t, config, dev, net, objective, crops, meta, checkpoint, float(prior.get("seconds", 0.0)),
-                    inputs)
+    meta = {
+        "format": FILE_FORMAT,
+        "version": FILE_VERSION,
+        "width": net.width,
+        "depth": net.depth,
+        "style": _name_of(style),
+        "config": config.to_dict(),
+        "crop": t.crop,
+        "style_size": t.painting_size,
+        "batch_size": t.batch_size,
+        "lr": t.lr,
+        "steps": int(prior.get("steps", 0)),
+        "seconds": 0.0,
+        "vgg_weights": str(getattr(model, "source", "")),
+        "photos": len(photo_list),
+    }
+    return Training(t, config, dev, net, objective, crops, meta, checkpoint, float(prior.get("seconds", 0.0)), inputs)
 
 
 #: What ``TrainResult.history`` records per step: the weighted parts, and the unweighted content and style losses.
@@ -485,14 +583,29 @@ def _log(bar, step, steps, parts, progress, log_every):
     if progress:
         bar.set_postfix_str(f"content {parts['content']:.3g} style {parts['style']:.3g}", refresh=False)
         if log_every and step % log_every == 0:
-            tqdm.write(f"step {step}/{steps}: " + "  ".join(f"{k} {parts[k]:.4g}" for k in ("content", "style", "tv",
-                                                                                          "total")))
+            tqdm.write(
+                f"step {step}/{steps}: " + "  ".join(f"{k} {parts[k]:.4g}" for k in ("content", "style", "tv", "total"))
+            )
 
 
 @memory_errors("training", "give a smaller --crop, --batch-size or --style-size")
-def train_network(style, photos=None, config=None, training=None, *, network=None, model=None, weights=None,
-                  device="auto", checkpoint=None, preview=None, should_stop=None, progress=True, log_every=0,
-                  **overrides):
+def train_network(
+    style,
+    photos=None,
+    config=None,
+    training=None,
+    *,
+    network=None,
+    model=None,
+    weights=None,
+    device="auto",
+    checkpoint=None,
+    preview=None,
+    should_stop=None,
+    progress=True,
+    log_every=0,
+    **overrides,
+):
     """Train a ``TransformNet`` to paint photos in the style of ``style``; returns a ``TrainResult``.
 
     style: a path, bundled example name or image. photos: a folder, a list of image files, or None
@@ -507,8 +620,18 @@ def train_network(style, photos=None, config=None, training=None, *, network=Non
     Ctrl-C included. preview(step, network, history) is called every ``preview_every`` steps and after
     the last; ``should_stop()`` is asked before every step.
     """
-    run = prepare_training(style, photos, config, training, network=network, model=model, weights=weights,
-                           device=device, checkpoint=checkpoint, **overrides)
+    run = prepare_training(
+        style,
+        photos,
+        config,
+        training,
+        network=network,
+        model=model,
+        weights=weights,
+        device=device,
+        checkpoint=checkpoint,
+        **overrides,
+    )
     t, history = run.training, {key: [] for key in HISTORY}
     optimizer = torch.optim.Adam(run.network.parameters(), lr=t.lr)
     # The learning rate falls along a half cosine to a tenth: big steps first, then settling.
@@ -539,7 +662,17 @@ def train_network(style, photos=None, config=None, training=None, *, network=Non
     run.save_checkpoint(seconds)
     run.network.meta = dict(run.meta)
     if stopped == "interrupted" and progress:
-        print(f"nst_helpers: training interrupted after {done} steps"
-              + (f"; the network so far is saved in {run.checkpoint}" if run.checkpoint else ""), file=sys.stderr)
-    return TrainResult(network=run.network, history=history, steps=done, seconds=seconds, stopped=stopped,
-                       meta=dict(run.meta), inputs=run.inputs)
+        print(
+            f"nst_helpers: training interrupted after {done} steps"
+            + (f"; the network so far is saved in {run.checkpoint}" if run.checkpoint else ""),
+            file=sys.stderr,
+        )
+    return TrainResult(
+        network=run.network,
+        history=history,
+        steps=done,
+        seconds=seconds,
+        stopped=stopped,
+        meta=dict(run.meta),
+        inputs=run.inputs,
+    )

@@ -12,5 +12,18 @@ from .display import SWEEP_DECADES, fmt, mix_text, png_bytes, progress_text, sty
 from .live import STATES, LiveSession, SweepResult, Update, beta_sweep
 from .widgets import Lab
 
-__all__ = ["Lab", "LiveSession", "STATES", "SWEEP_DECADES", "SweepResult", "Update", "beta_sweep", "fmt",
-           "mix_text", "png_bytes", "progress_text", "style_label", "sweep_values_around"]
+__all__ = [
+    "Lab",
+    "LiveSession",
+    "STATES",
+    "SWEEP_DECADES",
+    "SweepResult",
+    "Update",
+    "beta_sweep",
+    "fmt",
+    "mix_text",
+    "png_bytes",
+    "progress_text",
+    "style_label",
+    "sweep_values_around",
+]

@@ -42,8 +42,15 @@ KEYS_JS = """
 })();
 """
 
-STATE_COLOURS = {"idle": "#555", "running": "#1565c0", "finished": "#2e7d32", "stopped": "#8d6e00",
-                  "sweeping": "#6a1b9a", "error": "#b00020", "closed": "#555"}
+STATE_COLOURS = {
+    "idle": "#555",
+    "running": "#1565c0",
+    "finished": "#2e7d32",
+    "stopped": "#8d6e00",
+    "sweeping": "#6a1b9a",
+    "error": "#b00020",
+    "closed": "#555",
+}
 
 
 def fmt(x):
@@ -78,7 +85,7 @@ def mix_text(names, blend):
 
 
 def progress_text(done, total, seconds, unit="steps"):
-    """"120 / 300 steps · 14 steps/s · 13 s left" (rate and time left once a step has been timed)."""
+    """ "120 / 300 steps · 14 steps/s · 13 s left" (rate and time left once a step has been timed)."""
     text = f"{done} / {total} {unit}"
     if done > 0 and seconds > 0:
         rate = done / seconds
@@ -90,7 +97,7 @@ def progress_text(done, total, seconds, unit="steps"):
 
 def sweep_values_around(beta, decades=SWEEP_DECADES):
     """Style weights around ``beta``: beta times 10 to each power in ``decades``."""
-    return [beta * 10.0 ** d for d in decades]
+    return [beta * 10.0**d for d in decades]
 
 
 def png_bytes(image, scale=1):
@@ -107,5 +114,7 @@ def png_bytes(image, scale=1):
 
 #: A transparent 1x1 PNG: what the hidden loss plot holds until there is a plot, so that a saved page holds no
 #: empty (broken) image.
-BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                          "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c80000000049454e44ae426082")
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c80000000049454e44ae426082"
+)

@@ -68,8 +68,18 @@ class SweepResult:
     cancelled: bool = False
 
 
-def beta_sweep(content, styles, model, style_weights=(1e3, 1e4, 1e5, 1e6, 1e7), config="seed", steps=150,
-               progress=True, should_stop=None, on_picture=None, **overrides):
+def beta_sweep(
+    content,
+    styles,
+    model,
+    style_weights=(1e3, 1e4, 1e5, 1e6, 1e7),
+    config="seed",
+    steps=150,
+    progress=True,
+    should_stop=None,
+    on_picture=None,
+    **overrides,
+):
     """Optimise one picture per style weight, each from the photo on its own; returns a ``SweepResult``.
 
     Picture i is exactly ``stylize(content, styles, config, style_weight=style_weights[i], steps=steps)``
@@ -84,24 +94,39 @@ def beta_sweep(content, styles, model, style_weights=(1e3, 1e4, 1e5, 1e6, 1e7), 
     return _sweep(objective, content_t, config, style_weights, steps, progress, should_stop, on_picture)
 
 
-def _sweep(objective, content_t, config, style_weights, steps, progress, should_stop, on_picture, on_step=None,
-           step_every=5):
+def _sweep(
+    objective, content_t, config, style_weights, steps, progress, should_stop, on_picture, on_step=None, step_every=5
+):
     """The sweep's loop; ``on_step(i, step)`` every ``step_every`` steps of picture i (for progress)."""
     images, losses, seconds, kept = [], [], 0.0, objective.style_weight
     try:
         for i, beta in enumerate(style_weights):
             objective.style_weight = beta
             callback = None if on_step is None else (lambda step, parts, image, i=i: on_step(i, step))
-            result = optimize_image(objective, initial_image(config.init, content_t, config.random_seed), config,
-                                    steps=steps, progress=progress, log_every=0, desc=f"β = {beta:.0e}",
-                                    should_stop=should_stop, callback=callback, callback_every=step_every)
+            result = optimize_image(
+                objective,
+                initial_image(config.init, content_t, config.random_seed),
+                config,
+                steps=steps,
+                progress=progress,
+                log_every=0,
+                desc=f"β = {beta:.0e}",
+                should_stop=should_stop,
+                callback=callback,
+                callback_every=step_every,
+            )
             seconds += result.seconds
             if result.stopped == "stop":
                 return SweepResult(style_weights[:i], images, losses, seconds, cancelled=True)
             images.append(result.image)
             alpha, parts = objective.content_weight, result.losses
-            losses.append({**parts, "content_loss": parts["content"] / alpha if alpha else float("nan"),
-                           "style_loss": parts["style"] / beta})
+            losses.append(
+                {
+                    **parts,
+                    "content_loss": parts["content"] / alpha if alpha else float("nan"),
+                    "style_loss": parts["style"] / beta,
+                }
+            )
             if on_picture is not None:
                 on_picture(i, result.image, losses[-1])
     finally:
@@ -201,8 +226,11 @@ class LiveSession:
         count (a slider released while the lab auto-runs). Weights not yet taken by the worker are
         replaced by newer ones (only the latest values are applied)."""
         new = {}
-        for key, value in (("content_weight", content_weight), ("style_weight", style_weight),
-                           ("tv_weight", tv_weight)):
+        for key, value in (
+            ("content_weight", content_weight),
+            ("style_weight", style_weight),
+            ("tv_weight", tv_weight),
+        ):
             if value is not None:
                 new[key] = check_weight(value, key.replace("_", " "))
         if blend is not None:
@@ -258,8 +286,12 @@ class LiveSession:
     @property
     def weights(self):
         o = self.objective
-        return {"content_weight": o.content_weight, "style_weight": o.style_weight, "tv_weight": o.tv_weight,
-                "blend": list(o.blend)}
+        return {
+            "content_weight": o.content_weight,
+            "style_weight": o.style_weight,
+            "tv_weight": o.tv_weight,
+            "blend": list(o.blend),
+        }
 
     def _send(self, kind, argument=None):
         with self._changed:
@@ -349,17 +381,28 @@ class LiveSession:
         remaining, run_step, run_steps, start = steps, 0, steps, time.perf_counter()
         self.state, self.error = "running", None
         while remaining > 0:
+
             def on_step(step, parts, image, done=run_step, started=start, total=run_steps):
                 self._record(parts)
                 if step % self.preview_every == 0:
                     self.image = image
-                    self._report("running", run_step=done + step, run_steps=total,
-                                 seconds=time.perf_counter() - started)
+                    self._report(
+                        "running", run_step=done + step, run_steps=total, seconds=time.perf_counter() - started
+                    )
 
             try:
-                result = optimize_image(self.objective, self.image, self.config, steps=remaining, tol=0,
-                                        callback=on_step, callback_every=1, progress=False,
-                                        log_every=0, should_stop=self._command_waiting)
+                result = optimize_image(
+                    self.objective,
+                    self.image,
+                    self.config,
+                    steps=remaining,
+                    tol=0,
+                    callback=on_step,
+                    callback_every=1,
+                    progress=False,
+                    log_every=0,
+                    should_stop=self._command_waiting,
+                )
             except Exception as err:  # reported to the user interface; the kernel stays usable
                 self.state, self.error = "error", str(err)
                 self._report("error")
@@ -415,16 +458,37 @@ class LiveSession:
             done.append(image)
 
         def on_step(i, step):
-            self._report("sweeping", run_step=i * steps + step, run_steps=total, sweep=len(done),
-                         image=done[-1] if done else None, seconds=time.perf_counter() - start)
+            self._report(
+                "sweeping",
+                run_step=i * steps + step,
+                run_steps=total,
+                sweep=len(done),
+                image=done[-1] if done else None,
+                seconds=time.perf_counter() - start,
+            )
 
         self._report("sweeping", run_step=0, run_steps=total, sweep=0)
         try:
-            result = _sweep(self.objective, self.content, self.config, style_weights, steps, False,
-                            self._cancel_waiting, on_picture, on_step, self.preview_every)
+            result = _sweep(
+                self.objective,
+                self.content,
+                self.config,
+                style_weights,
+                steps,
+                False,
+                self._cancel_waiting,
+                on_picture,
+                on_step,
+                self.preview_every,
+            )
             self.state = "stopped" if result.cancelled else "finished"
-            self._report(self.state, run_step=len(result.images) * steps, run_steps=total, sweep=result,
-                         seconds=time.perf_counter() - start)
+            self._report(
+                self.state,
+                run_step=len(result.images) * steps,
+                run_steps=total,
+                sweep=result,
+                seconds=time.perf_counter() - start,
+            )
         except Exception as err:
             self.state, self.error = "error", str(err)
             self._report("error")
@@ -439,11 +503,28 @@ class LiveSession:
         except Exception:
             import traceback
 
-            print(f"nst_helpers: the live session's on_update failed (the session goes on):\n"
-                  f"{traceback.format_exc(limit=3)}", file=sys.stderr)
+            print(
+                f"nst_helpers: the live session's on_update failed (the session goes on):\n"
+                f"{traceback.format_exc(limit=3)}",
+                file=sys.stderr,
+            )
 
     def _call_on_update(self, state, run_step, run_steps, seconds, sweep, image):
-        self.on_update(Update(self.id, state, self.step, run_step, run_steps, dict(self._parts),
-                              self.image if image is None else image, self.weights_version, seconds, sweep,
-                              self.error, {k: list(v) for k, v in self.history.items()}, self.weights,
-                              list(self.weight_changes)))
+        self.on_update(
+            Update(
+                self.id,
+                state,
+                self.step,
+                run_step,
+                run_steps,
+                dict(self._parts),
+                self.image if image is None else image,
+                self.weights_version,
+                seconds,
+                sweep,
+                self.error,
+                {k: list(v) for k, v in self.history.items()},
+                self.weights,
+                list(self.weight_changes),
+            )
+        )

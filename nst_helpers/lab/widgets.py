@@ -38,8 +38,12 @@ def _slider_options():
     (the laboratory's readouts use ``fmt``), and room to shrink on a narrow screen."""
     import ipywidgets as W
 
-    return {"style": {"description_width": "90px"}, "layout": W.Layout(flex="1 1 auto", min_width="150px"),
-            "continuous_update": False, "readout": False}
+    return {
+        "style": {"description_width": "90px"},
+        "layout": W.Layout(flex="1 1 auto", min_width="150px"),
+        "continuous_update": False,
+        "readout": False,
+    }
 
 
 def _readout():
@@ -65,9 +69,23 @@ class Lab:
     side and by scrubbing; Stop cancels it. A slider sends its value when released, not while dragged.
     """
 
-    def __init__(self, content, styles, model, size=128, steps=300, config="seed", preview_every=5,
-                 sweep_values=None, sweep_steps=100, scale=3, auto_run=True, sweep_decades=SWEEP_DECADES,
-                 save_path="lab.png", plot_every=1.0):
+    def __init__(
+        self,
+        content,
+        styles,
+        model,
+        size=128,
+        steps=300,
+        config="seed",
+        preview_every=5,
+        sweep_values=None,
+        sweep_steps=100,
+        scale=3,
+        auto_run=True,
+        sweep_decades=SWEEP_DECADES,
+        save_path="lab.png",
+        plot_every=1.0,
+    ):
         self.content, self.styles = content, as_image_list(styles)
         self.model, self.config, self.preview_every = model, make_config(config), preview_every
         self.sweep_values = None if sweep_values is None else list(sweep_values)
@@ -99,21 +117,31 @@ class Lab:
         import ipywidgets as W
 
         c = self.config
-        self.alpha = W.FloatLogSlider(value=c.content_weight, base=10, min=-3, max=3, step=0.1,
-                                      description="content α", **_slider_options())
-        self.beta = W.FloatLogSlider(value=c.style_weight, base=10, min=0, max=9, step=0.1,
-                                     description="style β", **_slider_options())
-        self.tv = W.FloatLogSlider(value=10.0 ** -5 if not c.tv_weight else c.tv_weight, base=10, min=-5, max=1,
-                                   step=0.25, description="TV smooth", **_slider_options())
+        self.alpha = W.FloatLogSlider(
+            value=c.content_weight, base=10, min=-3, max=3, step=0.1, description="content α", **_slider_options()
+        )
+        self.beta = W.FloatLogSlider(
+            value=c.style_weight, base=10, min=0, max=9, step=0.1, description="style β", **_slider_options()
+        )
+        self.tv = W.FloatLogSlider(
+            value=10.0**-5 if not c.tv_weight else c.tv_weight,
+            base=10,
+            min=-5,
+            max=1,
+            step=0.25,
+            description="TV smooth",
+            **_slider_options(),
+        )
         self.alpha_readout, self.beta_readout, self.tv_readout = _readout(), _readout(), _readout()
         self.ratio = W.HTML()
         self.mix = W.HTML()
         if len(self.styles) == 2:  # one slider between the two: the shares always add up to 100 %
-            self.blend = [W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="mix",
-                                        **_slider_options())]
+            self.blend = [W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="mix", **_slider_options())]
         elif len(self.styles) > 2:  # one slider per style: the shares are what they are after normalisation
-            self.blend = [W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description=name[:14],
-                                        **_slider_options()) for name in self.names]
+            self.blend = [
+                W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description=name[:14], **_slider_options())
+                for name in self.names
+            ]
         else:
             self.blend = []
 
@@ -124,14 +152,22 @@ class Lab:
         self.size = W.IntSlider(value=size, min=32, max=512, step=16, description="size", **_slider_options())
         self.steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps", **_slider_options())
         self.size_readout, self.steps_readout = _readout(), _readout()
-        self.auto_run = W.Checkbox(value=auto_run, description="run again when a slider is released", indent=False,
-                                   layout=W.Layout(width="100%", min_width="0"))
+        self.auto_run = W.Checkbox(
+            value=auto_run,
+            description="run again when a slider is released",
+            indent=False,
+            layout=W.Layout(width="100%", min_width="0"),
+        )
         self.run_button = W.Button(description="Run", button_style="success", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop")
         self.reset_button = W.Button(description="Reset", icon="undo")
         self.save_button = W.Button(description="Save", icon="save")
-        self.save_path = W.Text(value=save_path, description="save as", style={"description_width": "90px"},
-                                layout=W.Layout(flex="1 1 auto", min_width="150px"))
+        self.save_path = W.Text(
+            value=save_path,
+            description="save as",
+            style={"description_width": "90px"},
+            layout=W.Layout(flex="1 1 auto", min_width="150px"),
+        )
         self.saved = W.HTML()
 
     def _build_preview(self, steps):
@@ -146,8 +182,9 @@ class Lab:
         self.progress_info = W.HTML()
         self.losses = W.HTML()
         # hidden until there is a plot; a blank pixel meanwhile, so that a saved page holds no empty (broken) image
-        self.plot = W.Image(value=BLANK_PNG, format="png",
-                            layout=W.Layout(display="none", max_width="100%", height="auto"))
+        self.plot = W.Image(
+            value=BLANK_PNG, format="png", layout=W.Layout(display="none", max_width="100%", height="auto")
+        )
 
     def _build_sweep_panel(self):
         """The sweep panel: its plan, its button, a slider to scrub its pictures, and their strip."""
@@ -155,9 +192,14 @@ class Lab:
 
         self.sweep_button = W.Button(description="Sweep β", icon="sliders")
         self.sweep_plan = W.HTML()
-        self.sweep_slider = W.SelectionSlider(options=["–"], description="show β", disabled=True,
-                                              style={"description_width": "90px"}, continuous_update=True,
-                                              layout=W.Layout(flex="1 1 auto", min_width="150px"))
+        self.sweep_slider = W.SelectionSlider(
+            options=["–"],
+            description="show β",
+            disabled=True,
+            style={"description_width": "90px"},
+            continuous_update=True,
+            layout=W.Layout(flex="1 1 auto", min_width="150px"),
+        )
         self.sweep_info = W.HTML()
         self.strip = W.Box(layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
 
@@ -187,39 +229,99 @@ class Lab:
         """The picture panel beside the controls (below them on a narrow screen)."""
         import ipywidgets as W
 
-        thumbs = W.Box([self._thumbnail(self.content, "photo"),
-                        *[self._thumbnail(s, name) for s, name in zip(self.styles, self.names)]],
-                       layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
+        thumbs = W.Box(
+            [
+                self._thumbnail(self.content, "photo"),
+                *[self._thumbnail(s, name) for s, name in zip(self.styles, self.names)],
+            ],
+            layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"),
+        )
         title = W.HTML("<span class='nst-title'>α/β laboratory</span>")
-        picture = W.VBox([W.HBox([self.state, self.busy], layout=W.Layout(flex_flow="row wrap")), self.caption,
-                          self.preview, self.progress, self.progress_info, self.losses, self.plot],
-                         layout=W.Layout(flex="1 1 400px", min_width="280px", max_width="600px", margin="0 16px 0 0"))
-        controls = W.VBox([thumbs,
-                           W.HTML("<b>Weights</b>"), _row(self.alpha, self.alpha_readout),
-                           _row(self.beta, self.beta_readout), self.ratio, *self._blend_rows(),
-                           _row(self.tv, self.tv_readout),
-                           W.HTML("<b>Run</b>"), _row(self.size, self.size_readout),
-                           _row(self.steps, self.steps_readout), self.auto_run,
-                           W.HBox([self.run_button, self.stop_button, self.reset_button],
-                                  layout=W.Layout(flex_flow="row wrap")),
-                           _row(self.save_path, self.save_button), self.saved,
-                           W.HTML("<b>Sweep β</b>"), self.sweep_plan, self.sweep_button,
-                           _row(self.sweep_slider), self.sweep_info, self.strip],
-                          layout=W.Layout(flex="1 1 360px", min_width="280px", max_width="600px"))
-        widget = W.VBox([W.HTML(CSS), title, W.Box([picture, controls], layout=W.Layout(
-            display="flex", flex_flow="row wrap", align_items="flex-start", width="100%"))])
+        picture = W.VBox(
+            [
+                W.HBox([self.state, self.busy], layout=W.Layout(flex_flow="row wrap")),
+                self.caption,
+                self.preview,
+                self.progress,
+                self.progress_info,
+                self.losses,
+                self.plot,
+            ],
+            layout=W.Layout(flex="1 1 400px", min_width="280px", max_width="600px", margin="0 16px 0 0"),
+        )
+        controls = W.VBox(
+            [
+                thumbs,
+                W.HTML("<b>Weights</b>"),
+                _row(self.alpha, self.alpha_readout),
+                _row(self.beta, self.beta_readout),
+                self.ratio,
+                *self._blend_rows(),
+                _row(self.tv, self.tv_readout),
+                W.HTML("<b>Run</b>"),
+                _row(self.size, self.size_readout),
+                _row(self.steps, self.steps_readout),
+                self.auto_run,
+                W.HBox([self.run_button, self.stop_button, self.reset_button], layout=W.Layout(flex_flow="row wrap")),
+                _row(self.save_path, self.save_button),
+                self.saved,
+                W.HTML("<b>Sweep β</b>"),
+                self.sweep_plan,
+                self.sweep_button,
+                _row(self.sweep_slider),
+                self.sweep_info,
+                self.strip,
+            ],
+            layout=W.Layout(flex="1 1 360px", min_width="280px", max_width="600px"),
+        )
+        widget = W.VBox(
+            [
+                W.HTML(CSS),
+                title,
+                W.Box(
+                    [picture, controls],
+                    layout=W.Layout(display="flex", flex_flow="row wrap", align_items="flex-start", width="100%"),
+                ),
+            ]
+        )
         self._add_classes(widget)
         return widget
 
     def _add_classes(self, widget):
         """Class names for the CSS and for a reader of the page (and the browser tests)."""
         widget.add_class("nst-lab")
-        for w in (self.alpha_readout, self.beta_readout, self.tv_readout, self.size_readout, self.steps_readout,
-                  self.ratio, self.mix, self.state, self.progress_info, self.losses, self.caption, self.sweep_plan,
-                  self.sweep_info):
+        for w in (
+            self.alpha_readout,
+            self.beta_readout,
+            self.tv_readout,
+            self.size_readout,
+            self.steps_readout,
+            self.ratio,
+            self.mix,
+            self.state,
+            self.progress_info,
+            self.losses,
+            self.caption,
+            self.sweep_plan,
+            self.sweep_info,
+        ):
             w.add_class("nst-readout")
-        for name in ("alpha", "beta", "tv", "size", "steps", "preview", "plot", "progress", "state", "caption",
-                     "losses", "busy", "strip", "saved"):
+        for name in (
+            "alpha",
+            "beta",
+            "tv",
+            "size",
+            "steps",
+            "preview",
+            "plot",
+            "progress",
+            "state",
+            "caption",
+            "losses",
+            "busy",
+            "strip",
+            "saved",
+        ):
             getattr(self, name).add_class(f"nst-{name}")
 
     def _ipython_display_(self):
@@ -233,8 +335,13 @@ class Lab:
         import ipywidgets as W
 
         small = load_image(image, 72)
-        return W.VBox([W.Image(value=png_bytes(small), format="png", layout=W.Layout(height="72px", width="auto")),
-                       W.HTML(f"<span class='nst-small'>{name}</span>")], layout=W.Layout(margin="0 10px 6px 0"))
+        return W.VBox(
+            [
+                W.Image(value=png_bytes(small), format="png", layout=W.Layout(height="72px", width="auto")),
+                W.HTML(f"<span class='nst-small'>{name}</span>"),
+            ],
+            layout=W.Layout(margin="0 10px 6px 0"),
+        )
 
     def _watch_kernel(self):
         """Say in the laboratory while the kernel runs another cell: clicks wait until it ends."""
@@ -252,8 +359,12 @@ class Lab:
         return shell, hooks
 
     def _set_busy(self, busy):
-        self.busy.value = ("<span class='nst-busy-note'>⏳ the kernel is running another cell: buttons and sliders "
-                           "answer when it ends</span>" if busy else "")
+        self.busy.value = (
+            "<span class='nst-busy-note'>⏳ the kernel is running another cell: buttons and sliders "
+            "answer when it ends</span>"
+            if busy
+            else ""
+        )
 
     def close(self):
         """End the session's worker and stop watching the kernel."""
@@ -272,10 +383,19 @@ class Lab:
         old = self.session
         if old is not None:
             old.close()
-        self.session = LiveSession(self.content, self.styles, self.model, self.config, size=self.size.value,
-                                   blend=self._blend_value(), content_weight=self.alpha.value,
-                                   style_weight=self.beta.value, tv_weight=self._tv_value(),
-                                   preview_every=self.preview_every, on_update=self._on_update)
+        self.session = LiveSession(
+            self.content,
+            self.styles,
+            self.model,
+            self.config,
+            size=self.size.value,
+            blend=self._blend_value(),
+            content_weight=self.alpha.value,
+            style_weight=self.beta.value,
+            tv_weight=self._tv_value(),
+            preview_every=self.preview_every,
+            on_update=self._on_update,
+        )
         self._clear()
 
     def _clear(self):
@@ -305,14 +425,18 @@ class Lab:
 
     def _tv_value(self):
         """The TV slider's left end means off."""
-        return 0.0 if self.tv.value <= 1.001 * 10 ** self.tv.min else self.tv.value
+        return 0.0 if self.tv.value <= 1.001 * 10**self.tv.min else self.tv.value
 
     def _weights_changed(self, change=None):
         self._update_readouts()
         try:
-            self.session.set_weights(content_weight=self.alpha.value, style_weight=self.beta.value,
-                                     tv_weight=self._tv_value(), blend=self._blend_value(),
-                                     run_steps=self.steps.value if self.auto_run.value else None)
+            self.session.set_weights(
+                content_weight=self.alpha.value,
+                style_weight=self.beta.value,
+                tv_weight=self._tv_value(),
+                blend=self._blend_value(),
+                run_steps=self.steps.value if self.auto_run.value else None,
+            )
         except NSTError as err:
             self._set_state("error", str(err))
 
@@ -335,9 +459,11 @@ class Lab:
             mix = mix_text(self.names, self._blend_value() or [1] * len(self.names))
             self.mix.value = f"<span class='nst-small'>style mix: {mix}</span>"
         values = self._sweep_values()
-        self.sweep_plan.value = (f"<span class='nst-small'>{len(values)} pictures, β = {fmt(values[0])} … "
-                                 f"{fmt(values[-1])}, {self.sweep_steps} steps each, with the current α, TV and "
-                                 f"mix</span>")
+        self.sweep_plan.value = (
+            f"<span class='nst-small'>{len(values)} pictures, β = {fmt(values[0])} … "
+            f"{fmt(values[-1])}, {self.sweep_steps} steps each, with the current α, TV and "
+            f"mix</span>"
+        )
 
     def _sweep_values(self):
         return self.sweep_values or sweep_values_around(self.beta.value, self.sweep_decades)
@@ -376,9 +502,11 @@ class Lab:
         unweighted = update.parts.get("unweighted", {})
         if unweighted:
             w = update.weights
-            self.losses.value = (f"<span class='nst-small'>content loss {fmt(unweighted.get('content'))} · style "
-                                 f"loss {fmt(unweighted.get('style'))} (unweighted) · using α = "
-                                 f"{fmt(w.get('content_weight'))}, β = {fmt(w.get('style_weight'))}</span>")
+            self.losses.value = (
+                f"<span class='nst-small'>content loss {fmt(unweighted.get('content'))} · style "
+                f"loss {fmt(unweighted.get('style'))} (unweighted) · using α = "
+                f"{fmt(w.get('content_weight'))}, β = {fmt(w.get('style_weight'))}</span>"
+            )
         if isinstance(update.sweep, SweepResult):
             self._sweep_done(update.sweep)
         elif update.state != "idle" or update.step == 0:
@@ -404,8 +532,15 @@ class Lab:
         if history.get("style_loss") or history.get("content_loss"):
             from ..plotting import loss_plot_png
 
-            self.plot.value = loss_plot_png(history, marks=marks, width=5.0, height=2.8, dpi=90, fontsize=11,
-                                            title="unweighted losses (dashed: weights changed)")
+            self.plot.value = loss_plot_png(
+                history,
+                marks=marks,
+                width=5.0,
+                height=2.8,
+                dpi=90,
+                fontsize=11,
+                title="unweighted losses (dashed: weights changed)",
+            )
             self.plot.layout.display = None
         else:
             self.plot.layout.display = "none"
@@ -461,9 +596,15 @@ class Lab:
         self.sweep_slider.options = labels
         self.sweep_slider.disabled = False
         self.strip.children = [
-            W.VBox([W.Image(value=png_bytes(image), format="png", layout=W.Layout(width="84px", height="auto")),
-                    W.HTML(f"<span class='nst-small'>β = {label}</span>")], layout=W.Layout(margin="0 6px 4px 0"))
-            for image, label in zip(sweep.images, labels)]
+            W.VBox(
+                [
+                    W.Image(value=png_bytes(image), format="png", layout=W.Layout(width="84px", height="auto")),
+                    W.HTML(f"<span class='nst-small'>β = {label}</span>"),
+                ],
+                layout=W.Layout(margin="0 6px 4px 0"),
+            )
+            for image, label in zip(sweep.images, labels)
+        ]
         self.sweep_slider.value = labels[len(labels) // 2]
         self._show_sweep()
 
@@ -475,8 +616,10 @@ class Lab:
         self._show_image(self.sweep.images[i])
         loss = self.sweep.losses[i]
         beta = self.sweep.style_weights[i]
-        self.sweep_info.value = (f"<span class='nst-small'>β = {fmt(beta)}: content loss {fmt(loss['content_loss'])}, "
-                                 f"style loss {fmt(loss['style_loss'])} (unweighted)</span>")
+        self.sweep_info.value = (
+            f"<span class='nst-small'>β = {fmt(beta)}: content loss {fmt(loss['content_loss'])}, "
+            f"style loss {fmt(loss['style_loss'])} (unweighted)</span>"
+        )
         for j, box in enumerate(self.strip.children):
             box.layout.border = "3px solid #1565c0" if j == i else "3px solid transparent"
         self._update_caption(self.session.step)

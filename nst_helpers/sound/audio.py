@@ -59,8 +59,7 @@ def _check_file(path, what):
     """Refuse what cannot be opened as a file: missing, a folder, a FIFO or device (opening a FIFO would
     wait forever for a writer), or empty."""
     if not files.exists(path, what):
-        raise NSTError(f"{what} {_short(path)} not found: give a .wav file or a bundled sound "
-                       f"({', '.join(SOUNDS)})")
+        raise NSTError(f"{what} {_short(path)} not found: give a .wav file or a bundled sound ({', '.join(SOUNDS)})")
     if files.is_dir(path, what):
         raise NSTError(f"{what} {_short(path)} is a folder: give the path of a .wav file")
     mode = os.stat(path).st_mode
@@ -107,35 +106,45 @@ def read_wav(path, what="sound", max_seconds=MAX_SECONDS):
     name = _short(path)
     try:
         with wave.open(str(path), "rb") as wav:
-            channels, width, rate, frames = (wav.getnchannels(), wav.getsampwidth(), wav.getframerate(),
-                                             wav.getnframes())
+            channels, width, rate, frames = (
+                wav.getnchannels(),
+                wav.getsampwidth(),
+                wav.getframerate(),
+                wav.getnframes(),
+            )
             if width not in _PCM_WIDTHS:
                 raise NSTError(f"{what} {name} has {8 * width}-bit samples: use 8-, 16-, 24- or 32-bit PCM")
             if not MIN_RATE <= rate <= MAX_RATE:
-                raise NSTError(f"{what} {name} says its sample rate is {rate} Hz: rates from {MIN_RATE} to "
-                               f"{MAX_RATE} Hz are read (the file may be damaged)")
+                raise NSTError(
+                    f"{what} {name} says its sample rate is {rate} Hz: rates from {MIN_RATE} to "
+                    f"{MAX_RATE} Hz are read (the file may be damaged)"
+                )
             if not 1 <= channels <= MAX_CHANNELS:
                 raise NSTError(f"{what} {name} has {channels} channels: at most {MAX_CHANNELS} are read")
             if frames == 0:
                 raise NSTError(f"{what} {name} is empty (no samples): give a .wav file with sound in it")
             if frames > max_seconds * rate:
-                raise NSTError(f"{what} {name} is {frames / rate:.1f} s long; the limit is {max_seconds:g} s: cut "
-                               f"it first (for example: sox IN.wav OUT.wav trim 0 {max_seconds:g})")
+                raise NSTError(
+                    f"{what} {name} is {frames / rate:.1f} s long; the limit is {max_seconds:g} s: cut "
+                    f"it first (for example: sox IN.wav OUT.wav trim 0 {max_seconds:g})"
+                )
             data = wav.readframes(frames)
     except NSTError:
         raise
     except wave.Error as err:
         raise NSTError(_wave_error(path, what, err)) from None
     except EOFError:
-        raise NSTError(f"{what} {name} could not be read: its header is cut short (a damaged or truncated "
-                       f"file)") from None
+        raise NSTError(
+            f"{what} {name} could not be read: its header is cut short (a damaged or truncated file)"
+        ) from None
     except (OSError, MemoryError, ValueError, OverflowError) as err:
         first = " ".join(str(err).split())[:100] or type(err).__name__
         raise NSTError(f"{what} {name} could not be read ({first}): the file may be damaged") from None
     got = len(data) // (width * channels)
     if got < frames:
-        raise NSTError(f"{what} {name} is truncated: its header promises {frames} frames, the file holds "
-                       f"{got}: save it again")
+        raise NSTError(
+            f"{what} {name} is truncated: its header promises {frames} frames, the file holds {got}: save it again"
+        )
     return _pcm_to_float(data, width, channels), rate
 
 
@@ -145,14 +154,20 @@ def _wave_error(path, what, err):
     if found is not None:
         tag, sub = found
         if tag == 3 or (tag == 0xFFFE and sub == 3):
-            return (f"{what} {name} is a floating-point WAV: the standard library reads integer PCM only; "
-                    f"convert it to 16-bit PCM (for example: sox IN.wav -b 16 OUT.wav)")
+            return (
+                f"{what} {name} is a floating-point WAV: the standard library reads integer PCM only; "
+                f"convert it to 16-bit PCM (for example: sox IN.wav -b 16 OUT.wav)"
+            )
         if tag == 0xFFFE:
-            return (f"{what} {name} is a WAVE_FORMAT_EXTENSIBLE file, which this Python's wave module cannot "
-                    f"read: convert it to plain 16-bit PCM (for example: sox IN.wav -b 16 OUT.wav)")
+            return (
+                f"{what} {name} is a WAVE_FORMAT_EXTENSIBLE file, which this Python's wave module cannot "
+                f"read: convert it to plain 16-bit PCM (for example: sox IN.wav -b 16 OUT.wav)"
+            )
         if tag != 1:
-            return (f"{what} {name} is a compressed WAV (format {tag}): convert it to 16-bit PCM (for example: "
-                    f"sox IN.wav -b 16 OUT.wav)")
+            return (
+                f"{what} {name} is a compressed WAV (format {tag}): convert it to 16-bit PCM (for example: "
+                f"sox IN.wav -b 16 OUT.wav)"
+            )
     text = str(err)
     if "RIFF" in text or "WAVE" in text or "fmt" in text:
         return f"{what} {name} is not a WAV file ({text}): give a .wav file of PCM samples"
@@ -208,7 +223,7 @@ def resample(waveform, orig_rate, new_rate, zeros=16, rolloff=0.945):
         distance = t[:, None] - index
         window = torch.cos(distance.clamp(-half, half) * (math.pi / (2 * half))) ** 2
         kernel = cutoff * torch.sinc(cutoff * distance) * window
-        out[start:start + len(t)] = (padded[(index + half).long()] * kernel).sum(dim=1)
+        out[start : start + len(t)] = (padded[(index + half).long()] * kernel).sum(dim=1)
     return out.to(waveform.dtype)
 
 
@@ -240,13 +255,17 @@ def check_waveform(waveform, rate, what="sound", max_seconds=MAX_SECONDS):
     if seconds > max_seconds:
         raise NSTError(f"{what} is {seconds:.1f} s long; the limit is {max_seconds:g} s: cut it first")
     if seconds < MIN_SECONDS:
-        raise NSTError(f"{what} is {seconds:.2f} s long: give at least {MIN_SECONDS:g} s (the random network's "
-                       f"filters span about a quarter of a second)")
+        raise NSTError(
+            f"{what} is {seconds:.2f} s long: give at least {MIN_SECONDS:g} s (the random network's "
+            f"filters span about a quarter of a second)"
+        )
     level = peak_db(waveform)
     if level < SILENCE_DB:
         shown = "-inf" if level == -math.inf else f"{level:.0f}"
-        raise NSTError(f"{what} is silent (its loudest sample is at {shown} dBFS, below {SILENCE_DB:g} dBFS): "
-                       f"give a clip with sound in it")
+        raise NSTError(
+            f"{what} is silent (its loudest sample is at {shown} dBFS, below {SILENCE_DB:g} dBFS): "
+            f"give a clip with sound in it"
+        )
     return waveform
 
 
@@ -262,11 +281,13 @@ def load_audio(source, sample_rate=22050, what="sound", seconds=None, max_second
     if torch.is_tensor(source):
         samples = source.detach().to("cpu", torch.float64)
         if samples.dim() == 2 and samples.shape[0] > MAX_CHANNELS:
-            raise NSTError(f"{what} is a {tuple(samples.shape)} tensor: give samples as a 1-D tensor or channels x "
-                           f"samples")
+            raise NSTError(
+                f"{what} is a {tuple(samples.shape)} tensor: give samples as a 1-D tensor or channels x samples"
+            )
         if samples.dim() not in (1, 2):
-            raise NSTError(f"{what} must be a 1-D tensor of samples (or channels x samples), not shape "
-                           f"{tuple(samples.shape)}")
+            raise NSTError(
+                f"{what} must be a 1-D tensor of samples (or channels x samples), not shape {tuple(samples.shape)}"
+            )
         waveform = to_mono(samples)
     elif isinstance(source, (str, Path)) or hasattr(source, "__fspath__"):
         path = sound_source(source, what)
@@ -276,8 +297,10 @@ def load_audio(source, sample_rate=22050, what="sound", seconds=None, max_second
             samples, rate = read_wav(path, what, max_seconds)
             waveform = resample(to_mono(samples), rate, sample_rate)
     else:
-        raise NSTError(f"{what} must be a .wav path, a bundled sound ({', '.join(SOUNDS)}) or a tensor of "
-                       f"samples, not {type(source).__name__}")
+        raise NSTError(
+            f"{what} must be a .wav path, a bundled sound ({', '.join(SOUNDS)}) or a tensor of "
+            f"samples, not {type(source).__name__}"
+        )
     return check_waveform(waveform, sample_rate, what, max_seconds).float()
 
 

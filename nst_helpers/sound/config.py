@@ -33,37 +33,63 @@ def _opt(help, kind="text", **extra):
 class SoundConfig:
     """The settings of ``stylize_sound``. Frozen; every field is checked when a configuration is made."""
 
-    sample_rate: int = field(default=22050, metadata=_opt(
-        "every sound is mixed to mono and resampled to this rate (Hz)", metavar="HZ"))
-    n_fft: int = field(default=2048, metadata=_opt(
-        "STFT window in samples: n_fft/2 + 1 frequency bins, the network's input channels", metavar="N"))
+    sample_rate: int = field(
+        default=22050, metadata=_opt("every sound is mixed to mono and resampled to this rate (Hz)", metavar="HZ")
+    )
+    n_fft: int = field(
+        default=2048,
+        metadata=_opt("STFT window in samples: n_fft/2 + 1 frequency bins, the network's input channels", metavar="N"),
+    )
     hop: int = field(default=512, metadata=_opt("STFT hop in samples (at most n_fft/2)", metavar="N"))
-    filters: int = field(default=1024, metadata=_opt(
-        "random 1-D convolution filters (Ulyanov and Lebedev used 4096)", metavar="N"))
+    filters: int = field(
+        default=1024, metadata=_opt("random 1-D convolution filters (Ulyanov and Lebedev used 4096)", metavar="N")
+    )
     kernel: int = field(default=11, metadata=_opt("filter width in STFT frames", metavar="FRAMES"))
-    offset: str = field(default="style", metadata=_opt(
-        "subtract the style's mean level from every spectrogram before the network ('style': a random network "
-        "with biases) or nothing ('none', as Ulyanov and Lebedev)", choices=OFFSETS))
+    offset: str = field(
+        default="style",
+        metadata=_opt(
+            "subtract the style's mean level from every spectrogram before the network ('style': a random network "
+            "with biases) or nothing ('none', as Ulyanov and Lebedev)",
+            choices=OFFSETS,
+        ),
+    )
     content_weight: float = field(default=1.0, metadata=_opt("content weight alpha", metavar="ALPHA"))
     style_weight: float = field(default=1e5, metadata=_opt("style weight beta", metavar="BETA"))
-    steps: int = field(default=100, metadata=_opt(
-        "L-BFGS evaluations of the objective (forward + backward passes)", metavar="N"))
-    tol: float = field(default=0.0, metadata=_opt(
-        "stop early once the objective improved by less than this fraction over the last 20 steps (0: never)",
-        metavar="TOL"))
-    init: str = field(default="content", metadata=_opt(
-        "start from the content's spectrogram or from quiet noise", choices=INITS))
-    random_seed: int = field(default=0, metadata=_opt(
-        "seed of the random filters, the noise start and Griffin-Lim's first phases", metavar="N"))
-    griffin_lim_iterations: int = field(default=100, metadata=_opt(
-        "Griffin-Lim rounds to recover a waveform (Ulyanov and Lebedev: 500, without momentum)", metavar="N"))
-    momentum: float = field(default=0.99, metadata=_opt(
-        "fast Griffin-Lim's momentum (Perraudin et al. 2013; 0: the original algorithm)", metavar="M"))
+    steps: int = field(
+        default=100, metadata=_opt("L-BFGS evaluations of the objective (forward + backward passes)", metavar="N")
+    )
+    tol: float = field(
+        default=0.0,
+        metadata=_opt(
+            "stop early once the objective improved by less than this fraction over the last 20 steps (0: never)",
+            metavar="TOL",
+        ),
+    )
+    init: str = field(
+        default="content", metadata=_opt("start from the content's spectrogram or from quiet noise", choices=INITS)
+    )
+    random_seed: int = field(
+        default=0,
+        metadata=_opt("seed of the random filters, the noise start and Griffin-Lim's first phases", metavar="N"),
+    )
+    griffin_lim_iterations: int = field(
+        default=100,
+        metadata=_opt(
+            "Griffin-Lim rounds to recover a waveform (Ulyanov and Lebedev: 500, without momentum)", metavar="N"
+        ),
+    )
+    momentum: float = field(
+        default=0.99,
+        metadata=_opt("fast Griffin-Lim's momentum (Perraudin et al. 2013; 0: the original algorithm)", metavar="M"),
+    )
 
     def __post_init__(self):
         set_ = object.__setattr__
-        set_(self, "sample_rate", check_number(self.sample_rate, "sample rate", minimum=8000, maximum=48000,
-                                               integer=True))
+        set_(
+            self,
+            "sample_rate",
+            check_number(self.sample_rate, "sample rate", minimum=8000, maximum=48000, integer=True),
+        )
         set_(self, "n_fft", check_number(self.n_fft, "n_fft", minimum=64, maximum=8192, integer=True))
         if self.n_fft % 2:
             raise NSTError(f"n_fft must be even (it gives n_fft/2 + 1 frequency bins), not {self.n_fft}")
@@ -76,10 +102,16 @@ class SoundConfig:
         set_(self, "steps", check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
         set_(self, "tol", check_number(self.tol, "tol", minimum=0, maximum=0.5))
         set_(self, "init", check_choice(self.init, INITS, "init"))
-        set_(self, "random_seed", check_number(self.random_seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED,
-                                               integer=True))
-        set_(self, "griffin_lim_iterations", check_number(self.griffin_lim_iterations, "Griffin-Lim iterations",
-                                                          minimum=0, maximum=10000, integer=True))
+        set_(
+            self,
+            "random_seed",
+            check_number(self.random_seed, "random seed", minimum=0, maximum=MAX_RANDOM_SEED, integer=True),
+        )
+        set_(
+            self,
+            "griffin_lim_iterations",
+            check_number(self.griffin_lim_iterations, "Griffin-Lim iterations", minimum=0, maximum=10000, integer=True),
+        )
         set_(self, "momentum", check_number(self.momentum, "momentum", minimum=0, maximum=0.999))
 
     @property

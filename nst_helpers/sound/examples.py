@@ -77,15 +77,16 @@ def melody(seconds=5.0, sample_rate=22050, seed=0):
         envelope *= torch.clamp((note - t) / 0.01, max=1.0)  # a short release: no click at the next note
         tone = _harmonic_tone(freq, t, sample_rate, saw)
         bass = 0.8 * torch.sin(2 * math.pi * freq / 3 * t)  # an octave and a fifth below
-        out[start:start + length] += envelope * (0.6 * tone + bass)
+        out[start : start + length] += envelope * (0.6 * tone + bass)
     return _normalise(out)
 
 
 def rain(seconds=5.0, sample_rate=22050, seed=0):
     g = _generator(seed)
     n = int(round(seconds * sample_rate))
-    hiss = torch.fft.irfft(torch.fft.rfft(torch.randn(n, generator=g, dtype=torch.float64))
-                           * _band(n, sample_rate, 3000, 2500), n)
+    hiss = torch.fft.irfft(
+        torch.fft.rfft(torch.randn(n, generator=g, dtype=torch.float64)) * _band(n, sample_rate, 3000, 2500), n
+    )
     out = 0.15 * hiss / hiss.std()
     drops = int(60 * seconds)
     length = int(0.04 * sample_rate)
@@ -99,7 +100,7 @@ def rain(seconds=5.0, sample_rate=22050, seed=0):
         burst = torch.fft.irfft(torch.fft.rfft(burst) * _band(length, sample_rate, centre, centre / 6), length)
         burst = burst / (burst.abs().max() + 1e-12)
         end = min(n, start + length)
-        out[start:end] += loudness * burst[:end - start]
+        out[start:end] += loudness * burst[: end - start]
     return _normalise(out)
 
 
@@ -138,17 +139,19 @@ def babble(seconds=5.0, sample_rate=22050, seed=0, voices=6):
             if length < 64:
                 break
             t = torch.arange(length, dtype=torch.float64) / sample_rate
-            glide = f0 * (1 + 0.15 * float(torch.empty(1, dtype=torch.float64).uniform_(-1, 1, generator=g))
-                          * t / t[-1])
+            glide = f0 * (
+                1 + 0.15 * float(torch.empty(1, dtype=torch.float64).uniform_(-1, 1, generator=g)) * t / t[-1]
+            )
             phase = 2 * math.pi * torch.cumsum(glide, 0) / sample_rate
             buzz = 2 * torch.remainder(phase / (2 * math.pi), 1.0) - 1  # a sawtooth: every harmonic, 1/k
             vowel = VOWELS[int(torch.randint(0, len(VOWELS), (1,), generator=g))]
             shape = sum(_band(length, sample_rate, f, 60 + 0.08 * f) * a for f, a in zip(vowel, (1.0, 0.6, 0.3)))
             syllable = torch.fft.irfft(torch.fft.rfft(buzz) * shape, length)
             syllable *= torch.sin(math.pi * t / t[-1]) ** 2  # rise and fall
-            voice[pos:pos + length] += syllable / (syllable.abs().max() + 1e-12)
-            pos += length + int(float(torch.empty(1, dtype=torch.float64).uniform_(0.0, 0.12, generator=g))
-                                * sample_rate)
+            voice[pos : pos + length] += syllable / (syllable.abs().max() + 1e-12)
+            pos += length + int(
+                float(torch.empty(1, dtype=torch.float64).uniform_(0.0, 0.12, generator=g)) * sample_rate
+            )
         out += level * voice
     return _normalise(out)
 

@@ -31,14 +31,22 @@ def window(n_fft, device=None):
 
 def stft(waveform, n_fft=2048, hop=512):
     """The complex STFT of a 1-D waveform: (n_fft // 2 + 1) x frames."""
-    return torch.stft(waveform, n_fft, hop_length=hop, window=window(n_fft, waveform.device), center=True,
-                      pad_mode="reflect", return_complex=True)
+    return torch.stft(
+        waveform,
+        n_fft,
+        hop_length=hop,
+        window=window(n_fft, waveform.device),
+        center=True,
+        pad_mode="reflect",
+        return_complex=True,
+    )
 
 
 def istft(spectrum, n_fft=2048, hop=512, length=None):
     """The waveform whose STFT is ``spectrum`` (least squares where it is not a valid STFT)."""
-    return torch.istft(spectrum, n_fft, hop_length=hop, window=window(n_fft, spectrum.device), center=True,
-                       length=length)
+    return torch.istft(
+        spectrum, n_fft, hop_length=hop, window=window(n_fft, spectrum.device), center=True, length=length
+    )
 
 
 def magnitude_ceiling(n_fft):
@@ -78,8 +86,10 @@ def griffin_lim(target, n_fft=2048, hop=512, length=None, iterations=100, moment
     much faster. ``history``: a list that gets the spectral convergence after every round.
     """
     if target.dim() != 2 or target.shape[0] != n_fft // 2 + 1:
-        raise NSTError(f"griffin_lim expects an F x T magnitude with F = n_fft // 2 + 1 = {n_fft // 2 + 1}, got "
-                       f"{tuple(target.shape)}")
+        raise NSTError(
+            f"griffin_lim expects an F x T magnitude with F = n_fft // 2 + 1 = {n_fft // 2 + 1}, got "
+            f"{tuple(target.shape)}"
+        )
     if not 0 <= momentum < 1:
         raise NSTError(f"momentum must be in [0, 1), not {momentum}")
     # Frames x bins in memory, as torch.stft lays its output out: every product below then runs on
@@ -88,7 +98,8 @@ def griffin_lim(target, n_fft=2048, hop=512, length=None, iterations=100, moment
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     phases = torch.rand(tuple(reversed(target.shape)), generator=gen, dtype=torch.float64).t()
     angles = torch.polar(torch.ones_like(phases), 2 * math.pi * phases).to(
-        target.device, torch.complex64 if target.dtype != torch.float64 else torch.complex128)
+        target.device, torch.complex64 if target.dtype != torch.float64 else torch.complex128
+    )
     previous = None
     for _ in range(int(iterations)):
         waveform = istft(target * angles, n_fft, hop, length)
@@ -116,15 +127,23 @@ def show_spectrograms(spectrograms, titles, sample_rate=22050, hop=512, n_fft=20
     (Hz, up to ``max_hz``) and time across (s)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(spectrograms), figsize=(size * 1.4 * len(spectrograms), size),
-                             squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, len(spectrograms), figsize=(size * 1.4 * len(spectrograms), size), squeeze=False, constrained_layout=True
+    )
     top = max_hz or sample_rate / 2
     vmax = max(float(s.max()) for s in spectrograms) or 1.0
     for ax, spec, title in zip(axes[0], spectrograms, titles):
         s = spec.detach().reshape(spec.shape[-2:]).cpu()
         seconds = s.shape[-1] * hop / sample_rate
-        image = ax.imshow(s.numpy(), origin="lower", aspect="auto", cmap="magma", vmin=0, vmax=vmax,
-                          extent=(0, seconds, 0, sample_rate / 2))
+        image = ax.imshow(
+            s.numpy(),
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            vmin=0,
+            vmax=vmax,
+            extent=(0, seconds, 0, sample_rate / 2),
+        )
         ax.set_ylim(0, top)
         ax.set_title(title, fontsize=14)
         ax.set_xlabel("time (s)", fontsize=12)

@@ -69,11 +69,15 @@ class RandomFeatures(torch.nn.Module):
     def forward(self, spectrogram, layers=(LAYER,)):
         s = spectrogram.reshape(-1, *spectrogram.shape[-2:])  # 1 x 1 x F x T -> 1 x F x T: bins are channels
         if s.shape[1] != self.bins:
-            raise NSTError(f"the network reads spectrograms of {self.bins} frequency bins, not {s.shape[1]}: "
-                           f"use the same n_fft for every sound")
+            raise NSTError(
+                f"the network reads spectrograms of {self.bins} frequency bins, not {s.shape[1]}: "
+                f"use the same n_fft for every sound"
+            )
         if s.shape[-1] < self.kernel:
-            raise NSTError(f"a spectrogram of {s.shape[-1]} frames is shorter than the filters ({self.kernel} "
-                           f"frames): give a longer clip")
+            raise NSTError(
+                f"a spectrogram of {s.shape[-1]} frames is shorter than the filters ({self.kernel} "
+                f"frames): give a longer clip"
+            )
         windows = (s - self.offset).unfold(2, self.kernel, 1)  # B x F x T' x kernel
         windows = windows.permute(0, 3, 1, 2).reshape(s.shape[0], self.kernel * self.bins, -1)
         conv = self.flat_weight.to(s.dtype) @ windows  # B x C x T'
@@ -157,9 +161,11 @@ class SoundResult:
 
     def summary(self):
         m = self.measures
-        return (f"{self.evaluations} steps in {self.seconds:.1f} s, Griffin-Lim {self.griffin_lim_seconds:.1f} s "
-                f"(spectral convergence {self.spectral_convergence:.3f}); style distance to the style: content "
-                f"{m['style_distance']['content']:.3g}, result {m['style_distance']['result']:.3g}")
+        return (
+            f"{self.evaluations} steps in {self.seconds:.1f} s, Griffin-Lim {self.griffin_lim_seconds:.1f} s "
+            f"(spectral convergence {self.spectral_convergence:.3f}); style distance to the style: content "
+            f"{m['style_distance']['content']:.3g}, result {m['style_distance']['result']:.3g}"
+        )
 
 
 def mean_spectrum(spectrogram):
@@ -181,23 +187,41 @@ def measure(model, content, style, result, waveforms=None):
     result_spec, optimised = result
     half = style.shape[-1] // 2
     kernel = model.kernel
-    distances = {"content": style_distance(model, content, style),
-                 "optimised": style_distance(model, optimised, style),
-                 "result": style_distance(model, result_spec, style)}
+    distances = {
+        "content": style_distance(model, content, style),
+        "optimised": style_distance(model, optimised, style),
+        "result": style_distance(model, result_spec, style),
+    }
     if half >= kernel:
         distances["style_itself"] = style_distance(model, style[..., :half], style[..., half:])
     target = mean_spectrum(style)
-    out = {"style_distance": distances,
-           "mean_spectrum_distance": {name: float((mean_spectrum(s) - target).pow(2).mean().sqrt())
-                                      for name, s in (("content", content), ("result", result_spec))}}
+    out = {
+        "style_distance": distances,
+        "mean_spectrum_distance": {
+            name: float((mean_spectrum(s) - target).pow(2).mean().sqrt())
+            for name, s in (("content", content), ("result", result_spec))
+        },
+    }
     if waveforms is not None:
         out["rms_db"] = {k: audio.rms_db(w) for k, w in waveforms.items()}
         out["clipped"] = {k: audio.clipped_fraction(w) for k, w in waveforms.items()}
     return out
 
 
-def stylize_sound(content, style, config=None, *, device="cpu", model=None, progress=True, callback=None,
-                  callback_every=10, content_seconds=None, style_seconds=None, **overrides):
+def stylize_sound(
+    content,
+    style,
+    config=None,
+    *,
+    device="cpu",
+    model=None,
+    progress=True,
+    callback=None,
+    callback_every=10,
+    content_seconds=None,
+    style_seconds=None,
+    **overrides,
+):
     """Give ``content`` the texture of ``style``: Ulyanov and Lebedev's method with the course's objective.
 
     content, style: .wav paths, bundled sound names (``examples.SOUNDS``; ``content_seconds`` /
@@ -218,33 +242,69 @@ def stylize_sound(content, style, config=None, *, device="cpu", model=None, prog
         offset = float(style_spec.mean()) if config.offset == "style" else 0.0
         model = RandomFeatures(config.bins, config.filters, config.kernel, config.random_seed, offset).to(device)
     elif (model.bins, model.filters, model.kernel) != (config.bins, config.filters, config.kernel):
-        raise NSTError(f"the model has {model.filters} filters of {model.kernel} frames over {model.bins} bins; the "
-                       f"configuration asks for {config.filters} of {config.kernel} over {config.bins}")
+        raise NSTError(
+            f"the model has {model.filters} filters of {model.kernel} frames over {model.bins} bins; the "
+            f"configuration asks for {config.filters} of {config.kernel} over {config.bins}"
+        )
     for spec, what in ((content_spec, "content sound"), (style_spec, "style sound")):
         if spec.shape[-1] < config.kernel:
-            raise NSTError(f"{what} gives {spec.shape[-1]} STFT frames, fewer than the filters' {config.kernel}: "
-                           f"give a longer clip or a smaller hop")
+            raise NSTError(
+                f"{what} gives {spec.shape[-1]} STFT frames, fewer than the filters' {config.kernel}: "
+                f"give a longer clip or a smaller hop"
+            )
     objective = sound_objective(model, content_spec, style_spec, config.content_weight, config.style_weight)
     init = initial_spectrogram(config.init, content_spec, config.random_seed)
-    run = optimize_image(objective, init, steps=config.steps, progress=progress, desc="sound", tol=config.tol,
-                         callback=callback, callback_every=callback_every, log_every=0)
+    run = optimize_image(
+        objective,
+        init,
+        steps=config.steps,
+        progress=progress,
+        desc="sound",
+        tol=config.tol,
+        callback=callback,
+        callback_every=callback_every,
+        log_every=0,
+    )
     optimised = run.image.detach()
     start = time.perf_counter()
     target = spectrum.magnitude(optimised, config.n_fft).cpu()
     gl_history = []
-    waveform = spectrum.griffin_lim(target, config.n_fft, config.hop, length=len(content_wave),
-                                    iterations=config.griffin_lim_iterations, momentum=config.momentum,
-                                    seed=config.random_seed, history=gl_history)
+    waveform = spectrum.griffin_lim(
+        target,
+        config.n_fft,
+        config.hop,
+        length=len(content_wave),
+        iterations=config.griffin_lim_iterations,
+        momentum=config.momentum,
+        seed=config.random_seed,
+        history=gl_history,
+    )
     gl_seconds = time.perf_counter() - start
     convergence = spectrum.spectral_convergence(target, waveform, config.n_fft, config.hop)
     waveform = audio.limit(waveform)
     result_spec = spectrum.log_spectrogram(waveform, config.n_fft, config.hop).to(device)
-    measures = measure(model, content_spec, style_spec, (result_spec, optimised),
-                       {"content": content_wave, "style": style_wave, "result": waveform})
-    return SoundResult(waveform=waveform, sample_rate=rate, spectrogram=optimised.cpu(),
-                       content_waveform=content_wave, style_waveform=style_wave,
-                       content_spectrogram=content_spec.cpu(), style_spectrogram=style_spec.cpu(),
-                       history=run.history, evaluations=run.evaluations, seconds=run.seconds,
-                       griffin_lim_seconds=gl_seconds, spectral_convergence=convergence,
-                       griffin_lim_history=gl_history, measures=measures,
-                       stopped=run.stopped, config={**config.to_dict(), "device": str(device)})
+    measures = measure(
+        model,
+        content_spec,
+        style_spec,
+        (result_spec, optimised),
+        {"content": content_wave, "style": style_wave, "result": waveform},
+    )
+    return SoundResult(
+        waveform=waveform,
+        sample_rate=rate,
+        spectrogram=optimised.cpu(),
+        content_waveform=content_wave,
+        style_waveform=style_wave,
+        content_spectrogram=content_spec.cpu(),
+        style_spectrogram=style_spec.cpu(),
+        history=run.history,
+        evaluations=run.evaluations,
+        seconds=run.seconds,
+        griffin_lim_seconds=gl_seconds,
+        spectral_convergence=convergence,
+        griffin_lim_history=gl_history,
+        measures=measures,
+        stopped=run.stopped,
+        config={**config.to_dict(), "device": str(device)},
+    )

@@ -43,7 +43,7 @@ class Clip:
 
     def frame(self, t):
         """Frame ``t`` as a 1x3xHxW picture."""
-        return self.frames[t:t + 1]
+        return self.frames[t : t + 1]
 
 
 def opencv():
@@ -55,12 +55,14 @@ def opencv():
     try:
         import cv2
     except ImportError:
-        raise NSTError("OpenCV is needed for video (reading video files and optical flow): pip install "
-                       "opencv-python-headless") from None
+        raise NSTError(
+            "OpenCV is needed for video (reading video files and optical flow): pip install opencv-python-headless"
+        ) from None
     return cv2
 
 
 # ----------------------------------------------------------------------------------------------- reading
+
 
 def _check_frames(max_frames):
     return check_number(max_frames, "max frames", minimum=1, maximum=MAX_FRAMES, integer=True)
@@ -86,8 +88,11 @@ def _frames_to_clip(pictures, size, name, fps, source, limit, total):
     shape = tuple(first.shape[-2:])
     frames = [first] + [load_image(p, size=shape, what=f"{name} frame {i + 2}") for i, p in enumerate(pictures[1:])]
     if total > limit:
-        warnings.warn(f"{name} has more than {limit} frames: only the first {limit} are used (raise max_frames, "
-                      f"--max-frames, to use more)", stacklevel=3)
+        warnings.warn(
+            f"{name} has more than {limit} frames: only the first {limit} are used (raise max_frames, "
+            f"--max-frames, to use more)",
+            stacklevel=3,
+        )
     return Clip(torch.cat(frames), fps=float(fps), name=name, source=source)
 
 
@@ -103,8 +108,9 @@ def _read_video_file(path, limit, label, size):
     capture = cv2.VideoCapture(str(path))
     try:
         if not capture.isOpened():
-            raise NSTError(f"{label} could not be opened as a video: give an MP4, AVI, MOV, animated GIF or a "
-                           f"folder of images")
+            raise NSTError(
+                f"{label} could not be opened as a video: give an MP4, AVI, MOV, animated GIF or a folder of images"
+            )
         rate = capture.get(cv2.CAP_PROP_FPS)
         pictures, total = [], 0
         while True:
@@ -120,8 +126,9 @@ def _read_video_file(path, limit, label, size):
             if h * w > MAX_SIZE * MAX_SIZE * 4:
                 raise NSTError(f"{label} has frames of {w}x{h} px, too large: downscale the video first")
             if min(h, w) < MIN_SIZE:
-                raise NSTError(f"{label} has frames of {w}x{h} px, smaller than {MIN_SIZE} px on a side: give a "
-                               f"larger video")
+                raise NSTError(
+                    f"{label} has frames of {w}x{h} px, smaller than {MIN_SIZE} px on a side: give a larger video"
+                )
             picture = Image.fromarray(frame[:, :, ::-1].copy())  # BGR -> RGB
             pictures.append(picture if size is None else resize(picture, size))  # small as soon as read
     finally:
@@ -147,8 +154,9 @@ def _read_animation(path, limit, label, what, size):
                 picture = frame.convert("RGBA")
                 pictures.append(picture.copy() if size is None else resize(picture, size))
     except (OSError, ValueError, EOFError, SyntaxError) as err:
-        raise NSTError(f"{label} could not be read frame by frame ({' '.join(str(err).split())[:80]}): the file "
-                       f"may be damaged") from None
+        raise NSTError(
+            f"{label} could not be read frame by frame ({' '.join(str(err).split())[:80]}): the file may be damaged"
+        ) from None
     ms = [d for d in durations if d and d > 0]
     return pictures, (1000.0 / (sum(ms) / len(ms)) if ms else 10.0), total
 
@@ -159,10 +167,12 @@ def _video_header(path, label):
     capture = cv2.VideoCapture(str(path))
     try:
         if not capture.isOpened():
-            raise NSTError(f"{label} could not be opened as a video: give an MP4, AVI, MOV, animated GIF or a "
-                           f"folder of images")
-        count, w, h = (capture.get(p) for p in (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH,
-                                                cv2.CAP_PROP_FRAME_HEIGHT))
+            raise NSTError(
+                f"{label} could not be opened as a video: give an MP4, AVI, MOV, animated GIF or a folder of images"
+            )
+        count, w, h = (
+            capture.get(p) for p in (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT)
+        )
     finally:
         capture.release()
     ok = all(math.isfinite(v) and 0 <= v < 2**31 for v in (count, w, h))
@@ -220,8 +230,12 @@ def clip_shape(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, wh
 
 
 def _clip_file(path, what):
-    return files.input_file(path, what, missing=f"check the path (or use the bundled clip {EXAMPLE_CLIP!r})",
-                            folder="give a folder of images")
+    return files.input_file(
+        path,
+        what,
+        missing=f"check the path (or use the bundled clip {EXAMPLE_CLIP!r})",
+        folder="give a folder of images",
+    )
 
 
 @memory_errors("reading the clip", "give a smaller size (--size) or fewer frames (--max-frames)")
@@ -241,19 +255,31 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
     shape = None if isinstance(source, Clip) else clip_shape(source, size, limit, what)
     if shape is not None:
         count, h, w = shape
-        check_bytes(count * h * w * READ_BYTES_PER_PIXEL, torch.device("cpu"), f"reading {count} frames of {w}x{h} px",
-                    "give a smaller size (--size) or fewer frames (--max-frames)")
+        check_bytes(
+            count * h * w * READ_BYTES_PER_PIXEL,
+            torch.device("cpu"),
+            f"reading {count} frames of {w}x{h} px",
+            "give a smaller size (--size) or fewer frames (--max-frames)",
+        )
     if isinstance(source, Clip):
         clip = source
         if size is not None:
             frames = torch.cat([load_image(clip.frame(t), size=size) for t in range(len(clip))])
             if frames.shape[-2:] != clip.frames.shape[-2:]:
-                clip = example_clip(len(clip), size) if clip.name == EXAMPLE_CLIP and clip.true_flows is not None \
+                clip = (
+                    example_clip(len(clip), size)
+                    if clip.name == EXAMPLE_CLIP and clip.true_flows is not None
                     else Clip(frames, clip.fps, clip.name, source=clip.source)
+                )
         if len(clip) > limit:
-            clip = Clip(clip.frames[:limit], clip.fps, clip.name,
-                        None if clip.true_flows is None else clip.true_flows[:limit],
-                        None if clip.true_masks is None else clip.true_masks[:limit], clip.source)
+            clip = Clip(
+                clip.frames[:limit],
+                clip.fps,
+                clip.name,
+                None if clip.true_flows is None else clip.true_flows[:limit],
+                None if clip.true_masks is None else clip.true_masks[:limit],
+                clip.source,
+            )
         return replace(clip, fps=_fps(fps, clip.fps))  # a new Clip: the caller's is left as it was
     if isinstance(source, str) and source == EXAMPLE_CLIP and not files.exists(files.as_path(source), what):
         if isinstance(size, tuple):
@@ -271,8 +297,10 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
     if isinstance(source, (list, tuple)):
         return _frames_to_clip(list(source[:limit]), size, what, _fps(fps, 10.0), None, limit, len(source))
     if not isinstance(source, str) and not hasattr(source, "__fspath__"):
-        raise NSTError(f"{what} must be a video file, an animated GIF, a folder of images, a list of images or "
-                       f"{EXAMPLE_CLIP!r}, not {type(source).__name__}")
+        raise NSTError(
+            f"{what} must be a video file, an animated GIF, a folder of images, a list of images or "
+            f"{EXAMPLE_CLIP!r}, not {type(source).__name__}"
+        )
     path = files.as_path(source, what)
     label = f"{what} {str(source)[:80]!r}"
     if not files.is_dir(path, what):
@@ -291,6 +319,7 @@ def read_clip(source=EXAMPLE_CLIP, size=None, max_frames=DEFAULT_MAX_FRAMES, fps
 
 # ------------------------------------------------------------------------------------- the bundled clip
 
+
 def _sample(picture, grid):
     """``picture`` (1x3xHxW) sampled at ``grid`` (HxWx2, the picture's pixel coordinates, x then y,
     pixel i covering [i, i+1))."""
@@ -299,8 +328,9 @@ def _sample(picture, grid):
     return F.grid_sample(picture, norm[None], mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def example_clip(frames=10, size=128, photo="chelsea", ball="coffee", zoom=0.015, pan=(1.5, 0.5),
-                 roll=(4.0, 1.0), fps=8.0):
+def example_clip(
+    frames=10, size=128, photo="chelsea", ball="coffee", zoom=0.015, pan=(1.5, 0.5), roll=(4.0, 1.0), fps=8.0
+):
     """The bundled clip ``camera_move``: a camera moving over ``photo`` (panning ``pan`` px and
     zooming in by ``zoom`` per frame) while a ball cut from ``ball`` rolls ``roll`` px per frame
     the other way, ``frames`` frames with a long side of ``size`` px.
@@ -320,8 +350,9 @@ def example_clip(frames=10, size=128, photo="chelsea", ball="coffee", zoom=0.015
 
     def camera(t):  # photo position = a * frame position + o
         a = (W / w) * 0.8 * (1 - zoom) ** t
-        centre = torch.tensor([W / 2 + pan[0] * (W / w) * (t - (frames - 1) / 2),
-                               H / 2 + pan[1] * (W / w) * (t - (frames - 1) / 2)])
+        centre = torch.tensor(
+            [W / 2 + pan[0] * (W / w) * (t - (frames - 1) / 2), H / 2 + pan[1] * (W / w) * (t - (frames - 1) / 2)]
+        )
         return a, centre - a * torch.tensor([w / 2, h / 2])
 
     radius = 0.18 * min(h, w)
@@ -354,5 +385,11 @@ def example_clip(frames=10, size=128, photo="chelsea", ball="coffee", zoom=0.015
         edge = (offset.norm(dim=-1) - radius).abs() <= 1.5  # bilinear samples mix ball and background
         flows.append(back.permute(2, 0, 1)[None])
         masks.append((seen & ~covered & ~edge).float()[None, None])
-    return Clip(torch.cat(pictures), fps=fps, name=EXAMPLE_CLIP, true_flows=torch.cat(flows),
-                true_masks=torch.cat(masks), source=None)
+    return Clip(
+        torch.cat(pictures),
+        fps=fps,
+        name=EXAMPLE_CLIP,
+        true_flows=torch.cat(flows),
+        true_masks=torch.cat(masks),
+        source=None,
+    )

@@ -31,6 +31,7 @@ FLOW_METHODS = ("dis", "farneback")
 CONSISTENCY = (0.01, 0.5)
 MOTION_BOUNDARY = (0.01, 0.002)
 
+
 def _grey_uint8(picture):
     rgb = picture.detach().float().cpu().clamp(0, 1)[0]
     grey = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
@@ -42,16 +43,18 @@ def estimate_flow(a, b, method="dis"):
     pixel offsets (x, y) with a(x) ~ b(x + flow(x)), estimated by OpenCV's DIS (default) or Farneback."""
     method = check_choice(method, FLOW_METHODS, "flow method")
     if a.shape != b.shape:
-        raise NSTError(f"the two frames differ in shape ({tuple(a.shape)} and {tuple(b.shape)}): give frames of "
-                       f"one size")
+        raise NSTError(
+            f"the two frames differ in shape ({tuple(a.shape)} and {tuple(b.shape)}): give frames of one size"
+        )
     cv2 = opencv()
     ga, gb = _grey_uint8(a), _grey_uint8(b)
     if method == "dis":
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         flow = dis.calc(ga, gb, None)
     else:
-        flow = cv2.calcOpticalFlowFarneback(ga, gb, None, pyr_scale=0.5, levels=4, winsize=15, iterations=5,
-                                            poly_n=5, poly_sigma=1.1, flags=0)
+        flow = cv2.calcOpticalFlowFarneback(
+            ga, gb, None, pyr_scale=0.5, levels=4, winsize=15, iterations=5, poly_n=5, poly_sigma=1.1, flags=0
+        )
     return torch.from_numpy(np.ascontiguousarray(flow)).permute(2, 0, 1)[None].float().to(a.device)
 
 
@@ -62,12 +65,14 @@ def warp(picture, flow):
     (elsewhere the nearest border pixel is used and the value means nothing).
     """
     h, w = picture.shape[-2:]
-    ys, xs = torch.meshgrid(torch.arange(h, device=flow.device, dtype=flow.dtype),
-                            torch.arange(w, device=flow.device, dtype=flow.dtype), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=flow.device, dtype=flow.dtype),
+        torch.arange(w, device=flow.device, dtype=flow.dtype),
+        indexing="ij",
+    )
     sx, sy = xs + flow[:, 0], ys + flow[:, 1]
     grid = torch.stack([2 * sx / max(w - 1, 1) - 1, 2 * sy / max(h - 1, 1) - 1], dim=-1)
-    warped = F.grid_sample(picture, grid.to(picture.dtype), mode="bilinear", padding_mode="border",
-                           align_corners=True)
+    warped = F.grid_sample(picture, grid.to(picture.dtype), mode="bilinear", padding_mode="border", align_corners=True)
     inside = ((sx >= -0.5) & (sx <= w - 0.5) & (sy >= -0.5) & (sy <= h - 0.5)).to(picture.dtype)[:, None]
     return warped, inside
 
@@ -134,7 +139,7 @@ def flow_to_rgb(flow, max_magnitude=None):
     """A flow field (1x2xHxW) as a picture (1x3xHxW): hue is the direction, brightness the length
     (``max_magnitude`` px is full brightness; default the field's largest)."""
     fx, fy = flow[0, 0].cpu(), flow[0, 1].cpu()
-    mag = torch.sqrt(fx ** 2 + fy ** 2)
+    mag = torch.sqrt(fx**2 + fy**2)
     top = float(max_magnitude or mag.max().clamp_min(1e-6))
     hue = (torch.atan2(fy, fx) / (2 * math.pi)) % 1.0
     value = (mag / top).clamp(0, 1)

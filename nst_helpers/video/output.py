@@ -21,6 +21,7 @@ WRITE_SUFFIXES = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"
 #: show frames shorter than 20 ms at 100 ms: its frame times are kept in this range.
 GIF_MIN_MS, GIF_MAX_MS = 20, 655350
 
+
 def _as_frames(frames):
     """A list of checked 1x3xHxW pictures (NaN, out-of-range values and non-pictures are refused)."""
     if hasattr(frames, "frames"):  # a Clip or a VideoResult
@@ -28,12 +29,13 @@ def _as_frames(frames):
     if torch.is_tensor(frames):
         if frames.dim() != 4 or frames.shape[1] != 3 or frames.shape[0] == 0:
             raise NSTError(f"frames have shape {tuple(frames.shape)}: expected Tx3xHxW with at least one frame")
-        frames = [frames[t:t + 1] for t in range(frames.shape[0])]
+        frames = [frames[t : t + 1] for t in range(frames.shape[0])]
     elif isinstance(frames, (list, tuple)):
         frames = list(frames)
     else:
-        raise NSTError(f"frames must be a Tx3xHxW tensor, a list of pictures, a Clip or a VideoResult, not "
-                       f"{type(frames).__name__}")
+        raise NSTError(
+            f"frames must be a Tx3xHxW tensor, a list of pictures, a Clip or a VideoResult, not {type(frames).__name__}"
+        )
     if not frames:
         raise NSTError("no frames to write: give at least one")
     checked = []
@@ -51,8 +53,10 @@ def video_format(path):
         return "folder"
     suffix = path.suffix.lower()
     if suffix not in WRITE_SUFFIXES:
-        raise NSTError(f"cannot write a clip as {str(path)[:80]!r}: end the name in {', '.join(WRITE_SUFFIXES)}, or "
-                       f"give a folder name for PNG frames")
+        raise NSTError(
+            f"cannot write a clip as {str(path)[:80]!r}: end the name in {', '.join(WRITE_SUFFIXES)}, or "
+            f"give a folder name for PNG frames"
+        )
     return suffix
 
 
@@ -64,14 +68,18 @@ def check_fps(fps, kind):
     fps = check_number(fps, "fps", above=0, maximum=1000)
     if kind == ".gif":
         if round(1000 / fps) > GIF_MAX_MS:
-            raise NSTError(f"fps {fps:g} would show each frame of a GIF for {1 / fps:.0f} s, longer than a GIF "
-                           f"can ({GIF_MAX_MS / 1000:g} s): give fps (--fps) {1000 / GIF_MAX_MS:.4f} or more")
+            raise NSTError(
+                f"fps {fps:g} would show each frame of a GIF for {1 / fps:.0f} s, longer than a GIF "
+                f"can ({GIF_MAX_MS / 1000:g} s): give fps (--fps) {1000 / GIF_MAX_MS:.4f} or more"
+            )
         return fps
     if kind in WRITE_SUFFIXES:
         if not _opencv_writes(kind, fps):
             if _opencv_writes(kind, 10.0):
-                raise NSTError(f"OpenCV cannot write {kind} files at {fps:g} frames per second: give fps (--fps) "
-                               f"from 0.01 to 1000, or write a .gif")
+                raise NSTError(
+                    f"OpenCV cannot write {kind} files at {fps:g} frames per second: give fps (--fps) "
+                    f"from 0.01 to 1000, or write a .gif"
+                )
             raise NSTError(f"OpenCV cannot write {kind} files here: write a .gif or a folder of frames instead")
     return fps
 
@@ -120,8 +128,15 @@ def gif_bytes(frames, fps=10.0):
     """An animated GIF (bytes, looping) of ``frames``."""
     pictures = [to_pil(f) for f in _as_frames(frames)]
     buf = io.BytesIO()
-    pictures[0].save(buf, format="GIF", save_all=True, append_images=pictures[1:], loop=0,
-                     duration=min(GIF_MAX_MS, max(GIF_MIN_MS, round(1000 / fps))), disposal=1)
+    pictures[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=pictures[1:],
+        loop=0,
+        duration=min(GIF_MAX_MS, max(GIF_MIN_MS, round(1000 / fps))),
+        disposal=1,
+    )
     return buf.getvalue()
 
 
@@ -149,8 +164,9 @@ def write_clip(frames, path, fps=10.0, overwrite=False, protect=()):
             try:
                 path.mkdir(exist_ok=True)
             except OSError as err:
-                raise NSTError(f"cannot create folder {str(path)[:80]!r} ({err.strerror}): choose another "
-                               f"name") from None
+                raise NSTError(
+                    f"cannot create folder {str(path)[:80]!r} ({err.strerror}): choose another name"
+                ) from None
             for name, frame in zip(names, frames):
                 save_image(frame, name, overwrite=overwrite, protect=protect)
         return path
@@ -188,9 +204,11 @@ def clips_html(clips, fps=10.0, width=None):
         pictures = _as_frames(frames)
         data = base64.b64encode(gif_bytes(pictures, rate)).decode("ascii")
         box = f"width:{int(width)}px" if width else "flex:1 1 0;min-width:160px;max-width:480px"
-        cells.append(f'<figure style="{box};margin:4px 8px;text-align:center">'
-                     f'<figcaption style="font-size:14pt">{_escape(caption)}</figcaption>'
-                     f'<img src="data:image/gif;base64,{data}" style="width:100%" alt="{_escape(caption)}"></figure>')
+        cells.append(
+            f'<figure style="{box};margin:4px 8px;text-align:center">'
+            f'<figcaption style="font-size:14pt">{_escape(caption)}</figcaption>'
+            f'<img src="data:image/gif;base64,{data}" style="width:100%" alt="{_escape(caption)}"></figure>'
+        )
     return '<div style="display:flex;flex-wrap:wrap;align-items:flex-end">' + "".join(cells) + "</div>"
 
 

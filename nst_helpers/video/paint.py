@@ -41,14 +41,26 @@ class VideoConfig:
     field with ``make_video_config`` (or ``dataclasses.replace``); both check the result. The fields'
     metadata (``help``, ``kind``, ``metavar``, ``choices``) is ``StyleConfig``'s form, for the command line."""
 
-    method: str = field(default="temporal", metadata=_opt(
-        "independent (each frame on its own: flickers), warm (each frame starts from the previous picture moved "
-        "by the optical flow) or temporal (warm plus the temporal loss)", choices=METHODS))
-    temporal_weight: float = field(default=DEFAULT_TEMPORAL_WEIGHT, metadata=_opt(
-        "weight lambda of the temporal loss (method temporal; None: the default)", metavar="LAMBDA"))
-    tol: float = field(default=None, metadata=_opt(
-        f"each frame stops once its objective improved by less than this fraction over 20 steps (default: the "
-        f"configuration's tol if it sets one, else {DEFAULT_TOL:g}; 0: every frame gets all its steps)", metavar="TOL"))
+    method: str = field(
+        default="temporal",
+        metadata=_opt(
+            "independent (each frame on its own: flickers), warm (each frame starts from the previous picture moved "
+            "by the optical flow) or temporal (warm plus the temporal loss)",
+            choices=METHODS,
+        ),
+    )
+    temporal_weight: float = field(
+        default=DEFAULT_TEMPORAL_WEIGHT,
+        metadata=_opt("weight lambda of the temporal loss (method temporal; None: the default)", metavar="LAMBDA"),
+    )
+    tol: float = field(
+        default=None,
+        metadata=_opt(
+            f"each frame stops once its objective improved by less than this fraction over 20 steps (default: the "
+            f"configuration's tol if it sets one, else {DEFAULT_TOL:g}; 0: every frame gets all its steps)",
+            metavar="TOL",
+        ),
+    )
     flow: str = field(default="dis", metadata=_opt("optical flow (OpenCV)", choices=FLOW_METHODS))
     max_frames: int = field(default=DEFAULT_MAX_FRAMES, metadata=_opt("read at most N frames", metavar="N"))
 
@@ -138,17 +150,31 @@ class VideoResult:
         n = len(self.steps)
         if not n:
             return f"{self.method}: no frames painted"
-        return (f"{self.method}: {n} frames, {sum(self.seconds) / n:.2f} s and {sum(self.steps) / n:.0f} steps per "
-                f"frame, style loss {sum(self.style_losses) / n:.4g}, warping error {self.warping_error:.4f} "
-                f"({self.flow_source} flow)")
+        return (
+            f"{self.method}: {n} frames, {sum(self.seconds) / n:.2f} s and {sum(self.steps) / n:.0f} steps per "
+            f"frame, style loss {sum(self.style_losses) / n:.4g}, warping error {self.warping_error:.4f} "
+            f"({self.flow_source} flow)"
+        )
 
     def save(self, path, overwrite=True):
         return write_clip(self.frames, path, self.fps, overwrite=overwrite, protect=self.inputs)
 
 
 @memory_errors("painting the clip", "give a smaller size (--size) or fewer frames (--max-frames)")
-def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, model=None, weights=None,
-                  device="auto", callback=None, should_stop=None, progress=True, **overrides):
+def stylize_video(
+    clip=EXAMPLE_CLIP,
+    styles=None,
+    config="seed",
+    video=None,
+    *,
+    model=None,
+    weights=None,
+    device="auto",
+    callback=None,
+    should_stop=None,
+    progress=True,
+    **overrides,
+):
     """Paint every frame of ``clip`` in the style of ``styles``; returns a ``VideoResult``.
 
     clip: anything ``read_clip`` reads (default the bundled ``camera_move``). styles and config as
@@ -167,8 +193,10 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, 
     video = make_video_config(video, **video_overrides)
     tol = video.frame_tol(config)
     if config.multiscale:
-        raise NSTError("a clip is painted at one scale: leave multiscale off (frames after the first start from "
-                       "the previous picture, which already saves most of the work)")
+        raise NSTError(
+            "a clip is painted at one scale: leave multiscale off (frames after the first start from "
+            "the previous picture, which already saves most of the work)"
+        )
     if config.preserve_color == "luminance":
         raise NSTError("preserve_color='luminance' is not available for clips: use 'histogram'")
     setup = start_run(styles, config, model=model, device=device)  # arguments: nothing is read yet
@@ -193,12 +221,24 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, 
     flow_seconds = time.perf_counter() - start
     objective = build_objective(model, first, style_ts, config)
     objective.temporal_weight = video.temporal_weight
-    result = VideoResult(frames=clip.frames[:0], method=method, fps=clip.fps, flow_seconds=flow_seconds,
-                         config=dict(config.to_dict(), method=method, temporal_weight=video.temporal_weight,
-                                     flow=video.flow, tol=tol, device=str(dev), weights=model.source, frames=len(clip),
-                                     frame_size=list(first.shape[-2:])),
-                         inputs=(*input_files([clip.source, *setup.sources]),
-                                 *filter(None, [weights_file(model.source)])))
+    result = VideoResult(
+        frames=clip.frames[:0],
+        method=method,
+        fps=clip.fps,
+        flow_seconds=flow_seconds,
+        config=dict(
+            config.to_dict(),
+            method=method,
+            temporal_weight=video.temporal_weight,
+            flow=video.flow,
+            tol=tol,
+            device=str(dev),
+            weights=model.source,
+            frames=len(clip),
+            frame_size=list(first.shape[-2:]),
+        ),
+        inputs=(*input_files([clip.source, *setup.sources]), *filter(None, [weights_file(model.source)])),
+    )
     painted, previous = [], None
     bar = tqdm(total=len(clip), desc=f"video ({method})", unit="frame", disable=not progress)
     try:
@@ -213,8 +253,15 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, 
                 start_picture = mask * warped + (1 - mask) * start_picture
                 if method == "temporal":
                     objective.temporal_term = TemporalTerm(warped, mask)
-            run = optimize_image(objective, start_picture, config, tol=tol, should_stop=should_stop, progress=False,
-                                 desc=f"frame {t + 1}")
+            run = optimize_image(
+                objective,
+                start_picture,
+                config,
+                tol=tol,
+                should_stop=should_stop,
+                progress=False,
+                desc=f"frame {t + 1}",
+            )
             # a frame that diverged keeps its best picture (``optimize_image`` warned) and ends the run;
             # one that was stopped (Ctrl-C, should_stop) is dropped
             if run.evaluations == 0 or run.stopped not in (None, "converged", "diverged"):
@@ -245,6 +292,6 @@ def stylize_video(clip=EXAMPLE_CLIP, styles=None, config="seed", video=None, *, 
         elif backward is not None:
             flows, reliable = backward, masks
         else:
-            flows, _, reliable = clip_flows(Clip(clip.frames[:len(painted)]), video.flow)
+            flows, _, reliable = clip_flows(Clip(clip.frames[: len(painted)]), video.flow)
         result.warping_error = warping_error(result.frames, flows, reliable)
     return result

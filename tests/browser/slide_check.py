@@ -136,8 +136,10 @@ def main(argv=None):
                 found = problems(results)
                 scaled = [m["slide"] for m in results if m["scale"]]
                 body = sorted({round(m["bodyPx"], 1) for m in results if m["bodyPx"]})
-                print(f"{deck.name} at {size}: {len(results)} slides, {len(found)} problems, scaled {scaled}, "
-                      f"body px {body[:3]}, {len(errors)} errors")
+                print(
+                    f"{deck.name} at {size}: {len(results)} slides, {len(found)} problems, scaled {scaled}, "
+                    f"body px {body[:3]}, {len(errors)} errors"
+                )
                 for line in found + errors[:10]:
                     print("   ", line)
                 bad += len(found) + len(errors)

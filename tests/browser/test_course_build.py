@@ -47,10 +47,14 @@ def _require(condition, why):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     _require(_missing() is None, _missing() or "")
-    _require(shutil.which("npm") is not None or (ROOT / ".cache" / "course-assets" / "node_modules").is_dir(),
-             "npm is needed once to fetch reveal.js")
-    _require(shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) is not None,
-             "the course extra is not installed (pip install -e '.[course]')")
+    _require(
+        shutil.which("npm") is not None or (ROOT / ".cache" / "course-assets" / "node_modules").is_dir(),
+        "npm is needed once to fetch reveal.js",
+    )
+    _require(
+        shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) is not None,
+        "the course extra is not installed (pip install -e '.[course]')",
+    )
     import build_course
 
     out = tmp_path_factory.mktemp("course")
@@ -94,7 +98,7 @@ def test_every_notebook_has_a_deck_and_a_page(built):
     from nst_helpers import course
 
     for name, _ in course.NOTEBOOKS:
-        stem = name[:-len(".ipynb")]
+        stem = name[: -len(".ipynb")]
         assert (built / "slides" / f"{stem}.slides.html").is_file()
         assert (built / "book" / "_build" / "html" / f"{stem}.html").is_file()
     # the decks carry their own scripts and pictures: nothing is loaded from the internet
@@ -111,8 +115,11 @@ def test_each_deck_is_titled_and_says_it_was_built_in_fast_mode(built):
 
     for deck in _decks(built):
         nb = nbformat.read(built / "executed" / deck.name.replace(".slides.html", ".ipynb"), as_version=4)
-        title = next(re.search(r"^# (.+)$", c.source, re.M).group(1) for c in nb.cells
-                     if c.cell_type == "markdown" and re.search(r"^# ", c.source, re.M))
+        title = next(
+            re.search(r"^# (.+)$", c.source, re.M).group(1)
+            for c in nb.cells
+            if c.cell_type == "markdown" and re.search(r"^# ", c.source, re.M)
+        )
         html = deck.read_text()
         assert unescape(re.search(r"<title>(.*?)</title>", html).group(1)) == title
         assert 'class="nst-fast-line"' in html and "the pictures show that the code runs, not what it paints" in html
@@ -134,8 +141,9 @@ def test_first_slide_shows_the_title_offline(built):
             page.evaluate("""() => { const s = Array.from(document.querySelectorAll('.slides section'))
                 .find(x => !x.querySelector('section') && /L-BFGS in a few lines/.test(x.textContent));
                 const i = nstReveal.getIndices(s); nstReveal.slide(i.h, i.v || 0); }""")
-            page.wait_for_function("document.querySelectorAll('section.present .MathJax_CHTML').length > 3",
-                                   timeout=30000)
+            page.wait_for_function(
+                "document.querySelectorAll('section.present .MathJax_CHTML').length > 3", timeout=30000
+            )
             page.wait_for_timeout(500)
             _shot(page, "slides_equations.png")
         finally:
@@ -229,7 +237,8 @@ def test_book_page_renders_an_equation_and_a_figure(built):
             page.wait_for_function("document.querySelectorAll('mjx-container').length > 10", timeout=30000)
             page.wait_for_timeout(500)
             assert page.evaluate("document.querySelectorAll('mjx-container').length") == page.evaluate(
-                "document.querySelectorAll('.math').length")
+                "document.querySelectorAll('.math').length"
+            )
             loaded = page.evaluate("""Array.from(document.querySelectorAll('img'))
                 .filter(i => i.complete && i.naturalWidth > 100 && !i.src.includes('colab')).length""")
             assert loaded >= 3  # the diagram, snapshots, curves

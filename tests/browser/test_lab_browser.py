@@ -4,7 +4,8 @@ As a teacher would use it at a projector's 1024x768 (JupyterLab with its file br
 All, then the kernel is idle and Run answers within seconds; every readout lies inside the viewport
 and is not covered; a slider moved with the keyboard while a run goes changes the weights the run
 uses; the progress bar never runs past its end; a sweep can be cancelled. Screenshots at 1024x768
-and 1280x800, and the release-to-preview latency, go to ``$NST_SCREENSHOT_DIR``. Needs Debian's Chromium (``/usr/bin/chromium``) and the Python
+and 1280x800, and the release-to-preview latency, go to ``$NST_SCREENSHOT_DIR``. Needs Debian's Chromium
+(``/usr/bin/chromium``) and the Python
 ``playwright`` package; without them it is skipped, unless ``NST_REQUIRE_BROWSER=1`` (as in CI),
 where it fails. The screenshot goes to ``$NST_SCREENSHOT_DIR`` (default: the test's temporary folder).
 ``NST_BROWSER_FAST=0`` runs the notebook at its CPU defaults instead of fast mode (set
@@ -29,8 +30,16 @@ pytestmark = pytest.mark.slow  # notebooks and the browser: run by make test and
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "06_interactive_alpha_beta.ipynb"
 CHROMIUM = os.environ.get("NST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
 
 
 def _missing():
@@ -61,9 +70,15 @@ def _server(tmp_path, interface):
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)
     port, token = _free_port(), secrets.token_hex(16)
     fast = os.environ.get("NST_BROWSER_FAST", "1")  # 0: the notebook's CPU defaults (minutes, real weights)
-    env = {**os.environ, "NST_FAST": fast, "MPLBACKEND": "Agg", "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    env = {
+        **os.environ,
+        "NST_FAST": fast,
+        "MPLBACKEND": "Agg",
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
     app = "LabApp" if interface == "lab" else "JupyterNotebookApp"
     # No "get notified about Jupyter news?" toast over the notebook (a lecturer answers it once).
     notification = tmp_path / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
@@ -71,10 +86,25 @@ def _server(tmp_path, interface):
     notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
     log = open(tmp_path / "server.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", interface, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", f"--{app}.expose_app_in_browser=True",
-         "--ServerApp.port_retries=0", "--allow-root"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            interface,
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            f"--{app}.expose_app_in_browser=True",
+            "--ServerApp.port_retries=0",
+            "--allow-root",
+        ],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     return proc, log, port, token
 
 
@@ -129,7 +159,8 @@ def _visible_and_uncovered(page, element):
 def _readout(page, name):
     """The laboratory's readout beside a slider, e.g. "128 px" for the size."""
     return page.locator(f".nst-lab .nst-{name}").first.evaluate(
-        "e => e.closest('.widget-hbox').querySelector('.nst-readout').textContent")
+        "e => e.closest('.widget-hbox').querySelector('.nst-readout').textContent"
+    )
 
 
 def _scroll_to_top_of_lab(page):
@@ -159,22 +190,28 @@ def test_lab_in_a_lecture(notebook_url, tmp_path):
             page = browser.new_page(viewport={"width": 1024, "height": 768})
             page.goto(url, timeout=90_000)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                                   " && window.jupyterapp.shell.currentWidget.sessionContext"
-                                   " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                                   " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
-                                   timeout=90_000)
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                " && window.jupyterapp.shell.currentWidget.sessionContext"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+                timeout=90_000,
+            )
             if interface == "lab":  # a lecturer's JupyterLab: the file browser open beside the notebook
                 page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
                 page.wait_for_selector(".jp-FileBrowser", state="visible", timeout=30_000)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             # Run All is over when every code cell has an execution count and the kernel is idle.
-            page.wait_for_function("""() => {
+            page.wait_for_function(
+                """() => {
                 const nb = window.jupyterapp.shell.currentWidget;
                 const cells = nb.content.widgets.filter(c => c.model.type === 'code');
                 return nb.sessionContext.session.kernel.status === 'idle'
                     && cells.every(c => c.model.executionCount !== null);
-            }""", timeout=600_000, polling=500)
+            }""",
+                timeout=600_000,
+                polling=500,
+            )
             page.wait_for_selector(".nst-lab .nst-preview", timeout=60_000)
             assert "Traceback" not in page.inner_text(".jp-Notebook")
             _wait_state(page, "idle")
@@ -216,21 +253,29 @@ def test_lab_in_a_lecture(notebook_url, tmp_path):
 
             # A long run; the progress bar never passes its end; the keyboard steers the running optimisation.
             _press_on_slider(page, "steps", ["End"])
-            page.wait_for_function("() => document.querySelector('.nst-lab .nst-steps').closest('.widget-hbox')"
-                                   ".textContent.includes('1000')", timeout=10_000)
+            page.wait_for_function(
+                "() => document.querySelector('.nst-lab .nst-steps').closest('.widget-hbox')"
+                ".textContent.includes('1000')",
+                timeout=10_000,
+            )
             page.locator(".nst-lab button", has_text="Run").first.click()
             _wait_state(page, "running")
             widths = []
             for _ in range(10):
-                widths.append(page.evaluate("""() => {
+                widths.append(
+                    page.evaluate("""() => {
                     const bar = document.querySelector('.nst-lab .nst-progress .progress-bar');
-                    return bar ? parseFloat(bar.style.width || '0') : -1; }"""))
+                    return bar ? parseFloat(bar.style.width || '0') : -1; }""")
+                )
                 time.sleep(0.1)
             assert all(0 <= w <= 100 for w in widths), widths
             _press_on_slider(page, "beta", ["ArrowRight", "ArrowRight", "ArrowRight"])  # 1e5 -> 10^5.3
-            page.wait_for_function("""() => {
+            page.wait_for_function(
+                """() => {
                 const e = document.querySelector('.nst-lab .nst-losses');
-                return e && e.textContent.includes('β = 2e5'); }""", timeout=30_000)
+                return e && e.textContent.includes('β = 2e5'); }""",
+                timeout=30_000,
+            )
             assert "running" in page.evaluate(_STATE)  # the same run went on with the new weights
             page.screenshot(path=str(shots / f"{interface}_1024_running.png"))
             page.locator(".nst-lab button", has_text="Stop").first.click()
@@ -240,19 +285,28 @@ def test_lab_in_a_lecture(notebook_url, tmp_path):
             # lasts long enough to be stopped (in fast mode a 32 px sweep can end before the click).
             size = int(_readout(page, "size").split()[0])
             _press_on_slider(page, "size", ["End"])
-            page.wait_for_function("() => document.querySelector('.nst-lab .nst-size').closest('.widget-hbox')"
-                                   ".querySelector('.nst-readout').textContent === '512 px'", timeout=10_000)
+            page.wait_for_function(
+                "() => document.querySelector('.nst-lab .nst-size').closest('.widget-hbox')"
+                ".querySelector('.nst-readout').textContent === '512 px'",
+                timeout=10_000,
+            )
             _wait_state(page, "idle")
             page.locator(".nst-lab button", has_text="Sweep").first.click()
             _wait_state(page, "sweeping")
             assert page.locator(".nst-lab button", has_text="Run").first.is_disabled()
             page.locator(".nst-lab button", has_text="Stop").first.click()
             _wait_state(page, "stopped")
-            page.wait_for_function("() => ![...document.querySelectorAll('.nst-lab button')]"
-                                   ".find(b => b.textContent.includes('Run')).disabled", timeout=10_000)
+            page.wait_for_function(
+                "() => ![...document.querySelectorAll('.nst-lab button')]"
+                ".find(b => b.textContent.includes('Run')).disabled",
+                timeout=10_000,
+            )
             _press_on_slider(page, "size", ["Home"] + ["ArrowRight"] * ((size - 32) // 16))  # back to the start
-            page.wait_for_function("() => document.querySelector('.nst-lab .nst-size').closest('.widget-hbox')"
-                                   f".querySelector('.nst-readout').textContent === '{size} px'", timeout=10_000)
+            page.wait_for_function(
+                "() => document.querySelector('.nst-lab .nst-size').closest('.widget-hbox')"
+                f".querySelector('.nst-readout').textContent === '{size} px'",
+                timeout=10_000,
+            )
             _wait_state(page, "idle")
             # A whole sweep, for the screenshots: pictures side by side.
             page.locator(".nst-lab button", has_text="Sweep").first.click()
@@ -265,8 +319,16 @@ def test_lab_in_a_lecture(notebook_url, tmp_path):
             _scroll_to_top_of_lab(page)
             page.screenshot(path=str(shots / f"{interface}_1280.png"))
             assert "Traceback" not in page.inner_text(".jp-Notebook")
-            (shots / f"{interface}_latency.json").write_text(json.dumps({
-                "interface": interface, "fast_mode": fast, "run_click_to_preview_s": run_to_preview,
-                "release_to_preview_s": latencies}, indent=1))
+            (shots / f"{interface}_latency.json").write_text(
+                json.dumps(
+                    {
+                        "interface": interface,
+                        "fast_mode": fast,
+                        "run_click_to_preview_s": run_to_preview,
+                        "release_to_preview_s": latencies,
+                    },
+                    indent=1,
+                )
+            )
         finally:
             browser.close()
