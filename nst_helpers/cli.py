@@ -227,8 +227,7 @@ def run_stylize(args):
             "losses": {k: losses.get(k) for k in PARTS},
             "config": result.config,
         }
-        files.check_output(report, inputs, True, "report")
-        files.write_text(report, json.dumps(data, indent=2, default=str))
+        _write_report(report, inputs, data)
     return result.stopped if interrupted else None
 
 
@@ -411,6 +410,14 @@ def run_apply(args):
     return None
 
 
+def _write_report(report, inputs, data):
+    """Write a command's ``--report`` JSON (its path already checked by ``_report_path``), never over an input."""
+    from . import files
+
+    files.check_output(report, inputs, True, "report")
+    files.write_text(report, json.dumps(data, indent=2, default=str))
+
+
 def _report_path(name, output, inputs, force):
     """The checked ``--report`` path (None without one): a new .json-like name, not the output or an input."""
     from . import files
@@ -545,8 +552,7 @@ def run_video(args):
             "stopped": result.stopped,
             "config": result.config,
         }
-        files.check_output(report, inputs, True, "report")
-        files.write_text(report, json.dumps(data, indent=2, default=str))
+        _write_report(report, inputs, data)
     return result.stopped if interrupted else None
 
 
@@ -698,8 +704,7 @@ def run_demo(args):
                 for _, how, r in results
             ],
         }
-        files.check_output(report, inputs, True, "report")
-        files.write_text(report, json.dumps(data, indent=2, default=str))
+        _write_report(report, inputs, data)
     return "interrupted" if interrupted else None
 
 
@@ -789,8 +794,7 @@ def run_sound(args):
             "duration_seconds": len(result.waveform) / result.sample_rate,
             "config": result.config,
         }
-        files.check_output(report, inputs, True, "report")
-        files.write_text(report, json.dumps(data, indent=2, default=str))
+        _write_report(report, inputs, data)
     return result.stopped if interrupted else None
 
 
