@@ -193,6 +193,17 @@ def sound(args):
     return _measure_in_child("sound", args, "sound")
 
 
+def paper(args):
+    """The paper's normalised network (``benchmarks/paper.py``): its cost, the invariance that defines it, the
+    layers' shares of the style loss."""
+    return _measure_in_child("paper", args, "normalised network")
+
+
+def balance(args):
+    """Balancing several styles (``benchmarks/balance.py``): how far each rule is from the blend, and its cost."""
+    return _measure_in_child("balance", args, "balance")
+
+
 MEASURES = {
     "highres": highres,
     "browser": browser,
@@ -202,6 +213,8 @@ MEASURES = {
     "convergence": convergence,
     "curves": curves,
     "sound": sound,
+    "paper": paper,
+    "balance": balance,
 }
 
 
@@ -233,10 +246,11 @@ def main(argv=None):
         "--only",
         choices=["all", *MEASURES],
         default="all",
-        help="highres / browser / notebooks / feedforward / video / convergence / curves / sound: measure "
-        "only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
+        help="highres / browser / notebooks / feedforward / video / convergence / curves / sound / paper / balance: "
+        "measure only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
         "real-time network / the three ways to paint a clip / the stopping rule tol / objective "
-        "against time / style transfer for sound, and update results/latest.json",
+        "against time / style transfer for sound / the paper's normalised network / balancing several styles, and "
+        "update results/latest.json",
     )
     p.add_argument(
         "--notebooks",
@@ -287,6 +301,8 @@ def main(argv=None):
     r["convergence"] = convergence(args)
     r["curves"] = curves(args)
     r["sound"] = sound(args)
+    r["paper"] = paper(args)
+    r["balance"] = balance(args)
     r["notebooks"] = notebooks(args)
     (out_dir / "latest.json").write_text(json.dumps(r, indent=2))
     Path(args.out).write_text(report(r, args))
@@ -302,8 +318,9 @@ def report(r, args):
         f"(`make benchmark`). Square images (the seed's), {args.steps} steps, seed configuration; each figure "
         "from its own process. *objective*: the seed's objective of the saved 8-bit picture, computed the "
         "same way for both (lower is better). *wall*: the whole process (start, imports, model load, run). "
-        "With a stand-in network the timings are those of VGG19 (same layers and shapes), but the objective "
-        "values are only comparable within this table.",
+        "With a VGG19-shaped network whose weights are not ImageNet's (README, *The paper's network*), the "
+        "timings are those of VGG19 (same layers and shapes), but the objective values are only comparable "
+        "within this table.",
         "",
         "| size | implementation | wall s | load s | optimise s | steps | s / step | objective | peak MB |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -400,7 +417,7 @@ def report(r, args):
         mem = f"; peak memory at 512 px {nb:.0f} MB against the baseline's {bb:.0f} MB (target: no higher)"
         ok4 = ok4 and nb <= bb
     lines.append(
-        f"4. Weights from the features-only cache load in {lc:.2f} s (target <= 1 s; from the stand-in file: "
+        f"4. Weights from the features-only cache load in {lc:.2f} s (target <= 1 s; from the weights file: "
         f"{r['load_file']['load_seconds']:.2f} s){mem}: {check(ok4)}."
     )
     lf, lcache = r["load_file"], r["load_cache"]
@@ -456,6 +473,10 @@ def report(r, args):
         lines += video_report(r["video"], check)
     if r.get("sound"):
         lines += sound_report(r["sound"], check)
+    if r.get("paper"):
+        lines += paper_report(r["paper"], check)
+    if r.get("balance"):
+        lines += balance_report(r["balance"], check)
     if r.get("notebooks"):
         lines += [
             f"Notebooks run top to bottom at their CPU defaults (nbclient, a fresh kernel each, one at a time, "
@@ -793,6 +814,108 @@ def sound_report(s, check):
         "![content, style, optimised and heard spectrograms](results/sound.png)",
         "",
         "The result: [results/sound_melody_rain.wav](results/sound_melody_rain.wav).",
+        "",
+    ]
+    return lines
+
+
+def paper_report(n, check):
+    t, d, load = n["seconds"], n["picture_difference"], n["load_average"]
+    layers = list(n["shares"]["raw"])
+    lines = [
+        "## The paper's normalised network (notebook 7)",
+        "",
+        f"Measured {n['date']} with `{n['weights']}` (`--only paper`), torch with {n['threads']} threads; load "
+        f"average (1, 5, 15 min) {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} before and {load[3]:.1f}, "
+        f"{load[4]:.1f}, {load[5]:.1f} after, on 2 cores. The network: {n['network']}.",
+        "",
+        f"Loading VGG19 with `normalize=True`: {t['first']:.1f} s the first time (one pass over "
+        f"{n['calibration']}), {t['disk']:.1f} s from the disk cache, {t['memory']:.1f} s from memory, against "
+        f"{t['raw']:.1f} s for the raw network (the weights already read). {n['rare_total']} of {n['filters']} "
+        f"filters fire too rarely on the photos to be measured by their mean ({n['never_fired']} never fire) and are "
+        f"divided by 1/100 of their input's size instead: " + ", ".join(f"{k} {v}" for k, v in n["rare"].items()) + ".",
+        "",
+        f"The `gatys` preset ({n['size']} px, {n['steps']} steps, the bundled cat and The Starry Night) with the "
+        f"weights and with a copy whose filters are rescaled by factors between {n['factors'][0]:g} and "
+        f"{n['factors'][1]:g} (the same network up to one factor per channel); mean difference of the two pictures "
+        "in levels of 255, and the same for a copy that differs only by float32 rounding:",
+        "",
+        "| network | rescaled copy | float32 rounding only |",
+        "| --- | ---: | ---: |",
+        f"| raw (the preset's objective, `normalize_network=False`) | {d['raw']['rescaled']:.1f} | "
+        f"{d['raw']['rounded']:.1f} |",
+        f"| normalised (the `gatys` preset) | {d['normalized']['rescaled']:.1f} | {d['normalized']['rounded']:.1f} |",
+        "",
+        f"Same picture from the rescaled copy on the normalised network (target <= 3 levels): "
+        f"{check(d['normalized']['rescaled'] <= 3)}. On the normalised network the rescaled copy moves the picture "
+        f"{d['normalized']['rescaled'] / max(d['normalized']['rounded'], 1e-9):.1f} times as much as float32 rounding "
+        f"alone does; on the raw network {d['raw']['rescaled'] / max(d['raw']['rounded'], 1e-9):.0f} times. Sixty "
+        "L-BFGS steps amplify any change, on the normalised network more than on the raw one (its floor is "
+        "higher).",
+        "",
+        "Each style layer's share of the preset's style loss (sum of w_l E_l) between the photo and the painting "
+        "at 128 px, average pooling:",
+        "",
+        "| network | " + " | ".join(layers) + " |",
+        "| --- | " + " | ".join("---:" for _ in layers) + " |",
+        "| raw | " + " | ".join(f"{n['shares']['raw'][k]:.1%}" for k in layers) + " |",
+        "| normalised | " + " | ".join(f"{n['shares']['normalized'][k]:.1%}" for k in layers) + " |",
+        "",
+    ]
+    return lines
+
+
+def balance_report(b, check):
+    rows, load = b["rows"], b["load_average"]
+    rules = list(dict.fromkeys(r["rule"] for r in rows))
+    blends = list(dict.fromkeys(tuple(r["blend"]) for r in rows))
+    pairs = list(dict.fromkeys(tuple(r["pair"]) for r in rows))
+    lines = [
+        "## Balancing several styles (notebook 7)",
+        "",
+        f"Measured {b['date']} with `{b['weights']}` (`--only balance`), torch with {b['threads']} threads; load "
+        f"average {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} before and {load[3]:.1f}, {load[4]:.1f}, "
+        f"{load[5]:.1f} after, on 2 cores. The bundled `{b['content']}` at {b['size']} px, the seed configuration "
+        f"stopped at tol {b['tol']:g}, {len(pairs)} pairs of style images ("
+        + "; ".join(f"{x} + {y}" for x, y in pairs)
+        + ") in blends "
+        + ", ".join(f"({x:g}, {y:g})" for x, y in blends)
+        + ". A style's share: what the blend removed of its loss, relative to what a run with that style alone "
+        "removed, as a fraction of the two styles' sum (`benchmarks/balance.py`). The gap: |share of the first "
+        "style - its blend weight|, in points of share.",
+        "",
+        "| rule | mean gap | largest gap | mean seconds | mean steps |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    summary = {}
+    for rule in rules:
+        mine = [r for r in rows if r["rule"] == rule]
+        gaps = [r["gap"] for r in mine]
+        summary[rule] = sum(gaps) / len(gaps)
+        lines.append(
+            f"| {rule} | {100 * summary[rule]:.1f} | {100 * max(gaps):.1f} | "
+            f"{sum(r['seconds'] for r in mine) / len(mine):.1f} | {sum(r['steps'] for r in mine) / len(mine):.0f} |"
+        )
+    lines += ["", "Each run: the first style's share (the blend asks for its first weight).", ""]
+    lines += [
+        "| pair | blend | " + " | ".join(rules) + " |",
+        "| --- | --- | " + " | ".join("---:" for _ in rules) + " |",
+    ]
+    for pair in pairs:
+        for blend in blends:
+            cells = []
+            for rule in rules:
+                r = next(
+                    r for r in rows if tuple(r["pair"]) == pair and tuple(r["blend"]) == blend and r["rule"] == rule
+                )
+                cells.append(f"{r['share']:.2f}")
+            lines.append(f"| {pair[0]} + {pair[1]} | ({blend[0]:g}, {blend[1]:g}) | " + " | ".join(cells) + " |")
+    best = min(summary, key=summary.get)
+    lines += [
+        "",
+        f"Closest to the blend on average: {best} (mean gap {100 * summary[best]:.1f} points).",
+        "",
+        "![the first pair under every rule and blend](results/balance.png)",
         "",
     ]
     return lines

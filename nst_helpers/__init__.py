@@ -11,7 +11,8 @@ devices            cuda / mps / cpu, the seed's 128 / 512 px, bfloat16
 layers             VGG19 layer names: the paper's (conv4_2) and the tutorial's (conv_10)
 memory             memory estimates before a run
 weights            where VGG19's weights come from (file, env var, torchvision cache)
-vgg                the feature extractor with ImageNet normalisation in front
+normalize          the paper's normalised VGG19: every filter's mean activation over the photos is 1
+vgg                the feature extractor with ImageNet normalisation in front; which network it is
 losses             Gram matrices, content / style / TV losses, blend weights
 color              colour preservation (luminance, histogram)
 config             ``StyleConfig``: one configuration object, and the presets
@@ -74,6 +75,7 @@ _EXPORTS = {
     "lab": ["Lab", "LiveSession", "SweepResult", "beta_sweep"],
     "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "receptive_field", "tutorial_name"],
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
+    "normalize": ["normalize_vgg19"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],
     "optimize": ["OptimizationResult", "initial_image", "optimize_image"],
     "prepare": ["RunSetup", "prepare_run"],
@@ -88,7 +90,7 @@ _EXPORTS = {
     "reconstruct": ["reconstruct_content", "reconstruct_style"],
     "sound": ["SoundConfig", "stylize_sound"],
     "transfer": ["StyleResult", "multiscale_plan", "stylize"],
-    "vgg": ["IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "VGGFeatures", "load_vgg19"],
+    "vgg": ["IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "VGGFeatures", "describe_vgg", "load_vgg19"],
     "video": ["read_clip", "stylize_video", "write_clip"],
     "weights": ["WEIGHTS_ENV_VAR"],
 }

@@ -60,7 +60,7 @@ def _config_options(
             text += f" (default {value:g})" if isinstance(value, float) else f" (default {value})"
         kind = meta["kind"]
         if kind == "flag":
-            group.add_argument(flag, action="store_true", default=None, help=text)
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
         elif kind == "list":
             group.add_argument(flag, nargs="+", metavar=meta.get("metavar"), help=text)
         elif "choices" in meta:
@@ -225,6 +225,7 @@ def run_stylize(args):
             "device": result.config["device"],
             "stopped": result.stopped,
             "losses": {k: losses.get(k) for k in PARTS},
+            "network": result.config["network"]["description"],
             "config": result.config,
         }
         _write_report(report, inputs, data)

@@ -14,12 +14,15 @@ from .checks import MAX_RANDOM_SEED, MAX_STEPS, check_choice, check_number, chec
 from .devices import PRECISIONS
 from .errors import NSTError
 from .layers import layer_info
-from .losses import GRAM_NORMS, normalize_blend
+from .losses import CONTENT_NORMS, GRAM_NORMS, normalize_blend
 from .vgg import POOLINGS
 
 OPTIMIZERS = ("lbfgs", "adam")
 LINE_SEARCHES = ("strong_wolfe", "none")
 INITS = ("content", "noise")
+#: How several styles are balanced: not at all, once at the start (``objective.balance_factors``), or all along
+#: the run (``objective.DynamicBalance``).
+BALANCE_RULES = ("none", "static", "dynamic")
 
 
 def _opt(help, kind="text", **extra):
@@ -51,8 +54,28 @@ class StyleConfig:
     content_weight: float = field(default=1.0, metadata=_opt("content weight alpha", metavar="ALPHA"))
     style_weight: float = field(default=1e5, metadata=_opt("style weight beta", metavar="BETA"))
     tv_weight: float = field(default=0.0, metadata=_opt("total-variation weight (smoothness)", metavar="W"))
-    gram_norm: str = field(default="chw", metadata=_opt("Gram matrix normalisation", choices=GRAM_NORMS))
+    gram_norm: str = field(
+        default="chw",
+        metadata=_opt(
+            "Gram matrix normalisation: G = F F^T / (C H W), / (H W), / (2 H W) (the style loss is then the "
+            "paper's E_l) or none",
+            choices=GRAM_NORMS,
+        ),
+    )
+    content_norm: str = field(
+        default="mean",
+        metadata=_opt(
+            "content loss: the mean squared difference, or the paper's half sum of squared differences",
+            choices=CONTENT_NORMS,
+        ),
+    )
     pooling: str = field(default="max", metadata=_opt("VGG pooling (the paper recommends avg)", choices=POOLINGS))
+    normalize_network: bool = field(
+        default=False,
+        metadata=_opt(
+            "use the paper's normalised VGG19: every filter's mean activation over the bundled photos is 1", "flag"
+        ),
+    )
     steps: int = field(
         default=300, metadata=_opt("evaluations of the objective (forward + backward passes)", metavar="N")
     )
@@ -77,7 +100,14 @@ class StyleConfig:
     blend: tuple = field(
         default=None, metadata=_opt("one weight per style image (normalised to sum 1)", "list", metavar="W")
     )
-    balance_styles: bool = field(default=False, metadata=_opt("divide each style's loss by its scale", "flag"))
+    balance_styles: str = field(
+        default="none",
+        metadata=_opt(
+            "balance several styles: none; static (each style divided by its loss at the photo); dynamic (and "
+            "adjusted during the run so each style's share of the progress is its blend weight)",
+            choices=BALANCE_RULES,
+        ),
+    )
     preserve_color: str = field(default=None, metadata=_opt("keep the content's colours", choices=color.MODES))
     multiscale: object = field(default=False, metadata=_opt("coarse-to-fine: optimise small, then refine", "flag"))
     precision: str = field(
@@ -105,7 +135,9 @@ class StyleConfig:
         for name in ("content_weight", "style_weight", "tv_weight"):
             set_(self, name, check_weight(getattr(self, name), name.replace("_", " ")))
         set_(self, "gram_norm", check_choice(self.gram_norm, GRAM_NORMS, "Gram normalisation"))
+        set_(self, "content_norm", check_choice(self.content_norm, CONTENT_NORMS, "content loss normalisation"))
         set_(self, "pooling", check_choice(self.pooling, POOLINGS, "pooling"))
+        set_(self, "normalize_network", _flag(self.normalize_network, "normalize_network"))
         set_(self, "steps", check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
         set_(self, "tol", check_number(self.tol, "tol", minimum=0, maximum=0.5))
         set_(self, "optimizer", check_choice(self.optimizer, OPTIMIZERS, "optimizer"))
@@ -123,7 +155,7 @@ class StyleConfig:
         if self.blend is not None:
             blend = _sequence(self.blend, "blend")
             set_(self, "blend", tuple(normalize_blend(blend, len(blend))))
-        set_(self, "balance_styles", _flag(self.balance_styles, "balance_styles"))
+        set_(self, "balance_styles", _balance(self.balance_styles))
         set_(self, "preserve_color", color.check_mode(self.preserve_color))
         set_(self, "multiscale", _multiscale(self.multiscale))
         set_(self, "precision", check_choice(self.precision, PRECISIONS, "precision"))
@@ -164,6 +196,15 @@ def _flag(value, what):
     raise NSTError(f"{what} must be True or False, not {value!r}")
 
 
+def _balance(rule):
+    """``balance_styles``: a rule name; True (the static rule, as before there were two) or False (none)."""
+    if rule is True or rule is False or rule in (0, 1) and not isinstance(rule, str):
+        return "static" if rule else "none"
+    if isinstance(rule, str) and rule in BALANCE_RULES:
+        return rule
+    raise NSTError(f"balance_styles must be one of {', '.join(BALANCE_RULES)} (or True / False), not {rule!r}")
+
+
 def _multiscale(plan):
     """``False``, ``True`` (the automatic plan) or a list of (size, steps) levels, coarse to fine."""
     if plan in (True, False, None, 0, 1) and not isinstance(plan, (tuple, list)):
@@ -189,16 +230,35 @@ PRESETS = {
         description="the course's original configuration (the PyTorch tutorial's layers and 300 L-BFGS steps; "
         "beta 1e5, where the tutorial uses 1e6)",
     ),
+    # Gatys, Ecker and Bethge, "Image Style Transfer Using Convolutional Neural Networks", CVPR 2016, as
+    # published (sections 2 and 3, the captions of Figs. 5 and 6), nothing tuned on any weights file:
+    # * the network: VGG19 normalised so that every filter's mean activation is 1 (section 2; ``normalize.py``),
+    #   with average pooling ("the images shown were generated with average pooling");
+    # * content conv4_2 and style conv1_1 ... conv5_1 with w_l = 1/5 (the opening of section 3): in Caffe, which
+    #   the paper used, a ReLU works in place, so those blobs hold the rectified activations: relu4_2, reluN_1;
+    # * L_content = 1/2 sum (F - P)^2 and E_l = sum (G - A)^2 / (4 N_l^2 M_l^2) (sections 2.1, 2.2), exactly, at
+    #   any size: content_norm="paper", gram_norm="paper";
+    # * alpha/beta = 1e-3 (alpha 1, beta 1e3): "The ratio alpha/beta was either 1e-3 (Fig 3 B), 8e-4 (Fig 3 C),
+    #   5e-3 (Fig 3 D), or 5e-4 (Fig 3 E, F)" (section 3): 1e-3 is Fig. 3 B's (The Shipwreck of the Minotaur) and
+    #   the one the captions of Figs. 5 and 6 give for all their images;
+    # * the start: the content photo, the start of the paper's Fig. 6 A. The paper's other images start from
+    #   white noise, and Fig. 6 shows that the start has no strong effect on the outcome; but the paper ran
+    #   L-BFGS to convergence, and within the course's 300 steps a noise start is far from it.
+    #   init="noise" with more steps gives the paper's start.
+    # Not in the paper: the number of L-BFGS steps (the course's 300) and the image size (128 px on a CPU).
     "gatys": StyleConfig(
         name="gatys",
-        description="Gatys et al. (2016): content relu4_2, style relu1_1..relu5_1 weighted 1/5 each with the paper's "
-        "per-layer normalisation (Gram / H W: each layer's loss is 4 E_l), beta 1e3",
+        description="Gatys et al. (CVPR 2016) as published: the normalised VGG19 with average pooling, content "
+        "relu4_2, style relu1_1..relu5_1 weighted 1/5 each, the paper's L_content and E_l exactly, "
+        "alpha/beta 1e-3 (Fig. 3 B, Figs. 5 and 6), starting from the photo (Fig. 6 A)",
         content_layers=("relu4_2",),
         style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
         layer_weights=(0.2, 0.2, 0.2, 0.2, 0.2),
-        gram_norm="hw",  # the paper's E_l up to the factor 4: the weights w_l = 1/5 mean what the paper's mean
-        # Chosen with the stand-in weights so that the style term starts as large, relative to the content term,
-        # as 1e7 did with the seed's normalisation (the pictures look alike; notebook 7 shows the layer shares).
+        gram_norm="paper",
+        content_norm="paper",
+        pooling="avg",
+        normalize_network=True,
+        content_weight=1.0,
         style_weight=1e3,
     ),
 }

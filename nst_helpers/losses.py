@@ -5,12 +5,14 @@ M_l = H*W); flattened, F is a C x (H*W) matrix.
 
 * Gram matrix: G = F F^T / n, a C x C matrix of channel co-activations summed over positions. The
   seed (the PyTorch tutorial) divides by n = C*H*W (``norm="chw"``), ``norm="hw"`` divides by H*W,
-  ``norm="none"`` keeps the plain sum.
-* content loss: the mean squared difference between two layers' activations.
+  ``norm="paper"`` by 2*H*W, ``norm="none"`` keeps the plain sum.
+* content loss: the mean squared difference between two layers' activations (``norm="mean"``), or the
+  paper's L_content = 1/2 sum (F - P)^2 (``norm="paper"``).
 * style loss: the mean squared difference between two Gram matrices (a mean over C^2 entries).
   The paper's E_l = sum (G - A)^2 / (4 N_l^2 M_l^2) with unnormalised G and A is exactly
-  ``style_loss`` with ``norm="hw"`` divided by 4; the seed's ``norm="chw"`` is that times 4 / C^2,
-  a factor that differs from layer to layer (notebook 3 derives it).
+  ``style_loss`` with ``norm="paper"`` (the mean over N_l^2 entries of ((G - A) / (2 M_l))^2), and
+  ``norm="hw"`` gives 4 E_l; the seed's ``norm="chw"`` gives E_l times 4 / C^2, a factor that differs
+  from layer to layer (notebook 3 derives it).
 * total variation: mean squared difference between neighbouring pixels, down plus across.
 * temporal loss (video, Ruder et al. 2016): the squared difference between a frame's picture and the
   previous picture warped onto it, counted where the flow is reliable (mask c = 1), divided by the
@@ -28,7 +30,9 @@ from torch.nn import functional as F
 from .checks import check_number
 from .errors import NSTError
 
-GRAM_NORMS = ("chw", "hw", "none")
+GRAM_NORMS = ("chw", "hw", "paper", "none")
+#: How ``content_loss`` reduces the squared differences: their mean (the seed), or half their sum (the paper).
+CONTENT_NORMS = ("mean", "paper")
 
 
 def gram_matrix(features, norm="chw", fast=False):
@@ -45,7 +49,7 @@ def gram_matrix(features, norm="chw", fast=False):
 
 def gram_divisor(norm, c, h, w):
     """The n of G = F F^T / n for a Gram normalisation (see the module docstring)."""
-    divisors = {"chw": c * h * w, "hw": h * w, "none": 1}
+    divisors = {"chw": c * h * w, "hw": h * w, "paper": 2 * h * w, "none": 1}
     if norm not in divisors:
         raise NSTError(f"unknown Gram normalisation {norm!r}: use one of {', '.join(GRAM_NORMS)}")
     return divisors[norm]
@@ -77,9 +81,14 @@ class _SymmetricProduct(torch.autograd.Function):
         return sym @ flat
 
 
-def content_loss(features, target):
-    """Mean squared difference between activations."""
-    return F.mse_loss(features, target.expand_as(features), reduction="mean")
+def content_loss(features, target, norm="mean"):
+    """Mean squared difference between activations; ``norm="paper"``: half their sum of squared
+    differences, the paper's L_content = 1/2 sum_ij (F_ij - P_ij)^2."""
+    if norm == "mean":
+        return F.mse_loss(features, target.expand_as(features), reduction="mean")
+    if norm == "paper":
+        return 0.5 * F.mse_loss(features, target.expand_as(features), reduction="sum")
+    raise NSTError(f"unknown content loss normalisation {norm!r}: use one of {', '.join(CONTENT_NORMS)}")
 
 
 def style_loss(gram, target_gram):

@@ -6,34 +6,38 @@
              + lambda * temporal_loss(x, w, c)                 (video: w the previous picture warped)
 
 p is the content photo, a_s the style images with blend weights b_s (sum 1), w_l the layer weights.
+``content_loss`` is a mean unless the configuration's ``content_norm`` asks for the paper's half sum, and
+``gram_norm="paper"`` makes ``style_loss`` the paper's E_l: the ``gatys`` preset is the paper's objective exactly.
 Each term is a small object that calls ``losses.content_loss``, ``losses.gram_matrix`` and
 ``losses.style_loss``; the pieces beyond the paper are separate too: a style term may carry a mask
 (spatial control), ``balance_factors`` rescales each style so blend weights mean what they say, and
 a ``TemporalTerm`` ties a video frame to the previous one (``video.py``).
 """
 
+import math
 import warnings
 
 import torch
 from torch.nn import functional as F
 
-from .checks import check_weight
+from .checks import check_choice, check_weight
 from .devices import bfloat16_is_fast
 from .errors import NSTError
-from .losses import content_loss, gram_matrix, normalize_blend, style_loss, temporal_loss, tv_loss
+from .losses import CONTENT_NORMS, content_loss, gram_matrix, normalize_blend, style_loss, temporal_loss, tv_loss
 
 #: The weighted parts of the objective recorded at every step (``OptimizationResult.history``).
 PARTS = ("content", "style", "tv", "total")
 
 
 class ContentTerm:
-    """content_loss between the picture's and the photo's activations at one layer."""
+    """content_loss between the picture's and the photo's activations at one layer (``norm``: the
+    objective's ``content_norm``, the mean squared difference unless it says otherwise)."""
 
     def __init__(self, layer, target):
         self.layer, self.target = layer, target.detach()
 
-    def __call__(self, feats):
-        return content_loss(feats[self.layer], self.target)
+    def __call__(self, feats, norm="mean"):
+        return content_loss(feats[self.layer], self.target, norm)
 
 
 def content_terms(model, content, layers):
@@ -90,6 +94,44 @@ def balance_factors(blend, scales):
     return [b * mean_scale / s for b, s in zip(blend, scales)]
 
 
+def progress_shares(losses, start_losses, blend):
+    """Each style's share of the progress: p_s = 1 - L_s(x) / L_s(x_0), the fraction of its loss at the start
+    that the picture has removed, divided by the sum of the p_s. A ratio of one style's own losses, so it does
+    not depend on the scale of the network's activations. Before any progress: the blend itself."""
+    progress = [max(0.0, 1.0 - loss / start) if start > 0 else 0.0 for loss, start in zip(losses, start_losses)]
+    total = sum(p for p, b in zip(progress, blend) if b > 0)
+    if total <= 0:
+        return list(blend)
+    return [p / total if b > 0 else 0.0 for p, b in zip(progress, blend)]
+
+
+class DynamicBalance:
+    """The dynamic rule: every ``every`` evaluations, each style's factor is multiplied by
+    (blend[s] / share[s]) ** ``rate`` (``progress_shares``), so a style that lags behind its share pulls harder and
+    one ahead of it pulls less. One change is at most ``max_change`` either way, the factors keep a weighted
+    geometric mean of 1 (the style term keeps its size) and stay within ``limit`` of the static rule's."""
+
+    def __init__(self, start_losses, every=10, rate=0.5, max_change=2.0, limit=100.0):
+        self.start_losses = [float(v) for v in start_losses]
+        self.every, self.rate, self.max_change, self.limit = every, rate, max_change, limit
+        self.multipliers = [1.0] * len(self.start_losses)
+        self.evaluations = 0
+
+    def observe(self, losses, blend):
+        """One evaluation's per-style losses (unweighted); adjusts the multipliers every ``every`` calls."""
+        self.evaluations += 1
+        if self.evaluations % self.every:
+            return
+        shares = progress_shares(losses, self.start_losses, blend)
+        logs = []
+        for m, b, q in zip(self.multipliers, blend, shares):
+            change = (b / q) ** self.rate if b > 0 and q > 0 else (self.max_change if b > 0 else 1.0)
+            logs.append(math.log(m * min(self.max_change, max(1.0 / self.max_change, change))))
+        mean = sum(b * v for b, v in zip(blend, logs)) / (sum(blend) or 1.0)
+        bound = math.log(self.limit)
+        self.multipliers = [math.exp(min(bound, max(-bound, v - mean))) for v in logs]
+
+
 def _weight_property(label):
     attr = "_" + label.replace(" ", "_")
 
@@ -106,7 +148,9 @@ class Objective:
     (``content_weight``, ``style_weight``, ``tv_weight``, ``temporal_weight``, ``blend``) are checked
     when set and may be changed between evaluations: the laboratory's sliders do that. A video sets
     ``content_terms`` and ``temporal_term`` anew for each frame. ``precision="bfloat16"`` runs VGG19
-    under autocast and compares the activations in float32 (``features``).
+    under autocast and compares the activations in float32 (``features``). ``content_norm``: how
+    the content terms reduce their squared differences (``losses.CONTENT_NORMS``), kept by the
+    objective so that content terms set anew (video frames, training batches) follow it too.
     """
 
     content_weight = _weight_property("content weight")
@@ -127,12 +171,15 @@ class Objective:
         temporal_term=None,
         temporal_weight=0.0,
         precision="float32",
+        content_norm="mean",
     ):
         self.model, self.precision = model, precision
+        self.content_norm = check_choice(content_norm, CONTENT_NORMS, "content loss normalisation")
         self.content_terms = list(content_terms)
         self.style_terms = [list(group) for group in style_terms]
         self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
         self.style_scales = style_scales  # set: balance the styles (see ``balance_factors``)
+        self.balancer = None  # a ``DynamicBalance``: the styles balanced all along the run
         self.temporal_term, self.temporal_weight = temporal_term, temporal_weight
         self.blend = blend
         layers = [t.layer for t in self.content_terms] + [t.layer for g in self.style_terms for _, t in g]
@@ -150,7 +197,10 @@ class Objective:
         """Each style image's factor in the style loss: its blend weight, rescaled if balancing."""
         if self.style_scales is None:
             return list(self.blend)
-        return balance_factors(self.blend, self.style_scales)
+        factors = balance_factors(self.blend, self.style_scales)
+        if self.balancer is not None:
+            factors = [f * m for f, m in zip(factors, self.balancer.multipliers)]
+        return factors
 
     def features(self, image):
         """VGG19's activations of ``image`` at the objective's layers, as float32. In bfloat16 the
@@ -167,7 +217,7 @@ class Objective:
         ``temporal`` and ``per_style`` (each style image's loss before blending)."""
         feats = self.features(image)
         zero = image.new_zeros(())
-        content = sum((term(feats) for term in self.content_terms), zero)
+        content = sum((term(feats, self.content_norm) for term in self.content_terms), zero)
         grams = {}
         per_style = [sum((w * term(feats, grams) for w, term in group), zero) for group in self.style_terms]
         style = sum((f * loss for f, loss in zip(self.style_factors(), per_style)), zero)
@@ -190,6 +240,8 @@ class Objective:
         parts["total"] = total.item()
         parts["unweighted"] = {k: raw[k].item() for k in ("content", "style", "tv", "temporal")}
         parts["style_per_image"] = [v.item() for v in raw["per_style"]]
+        if self.balancer is not None:  # the next evaluations use the factors this one's losses call for
+            self.balancer.observe(parts["style_per_image"], self.blend)
         return total, parts
 
 
@@ -240,8 +292,11 @@ def build_objective(model, content, styles, config, masks=None):
             config.tv_weight,
             blend,
             precision=config.precision,
+            content_norm=config.content_norm,
         )
-        if config.balance_styles and style_terms:
+        if config.balance_styles != "none" and style_terms:
             # A style's scale: its loss at the content image, where a transfer starts.
             objective.style_scales = [v.item() or 1.0 for v in objective.losses(content)["per_style"]]
+            if config.balance_styles == "dynamic":
+                objective.balancer = DynamicBalance(objective.style_scales)
     return objective

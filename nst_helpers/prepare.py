@@ -11,7 +11,7 @@ memory is checked and VGG19 is loaded (or downloaded):
    styles at ``style_scale`` times the content's long side), each checked against the layers.
 3. ``RunSetup.check_memory``: the run's estimated peak memory against what the device has free.
 4. ``RunSetup.load_model``: VGG19 as the configuration describes it (``NETWORK_FIELDS``: its
-   pooling), or a given model checked against it.
+   pooling, and the paper's normalised network or not), or a given model checked against it.
 
 ``prepare_run`` does the four in order. An entry point with steps of its own between them (a
 multiscale plan, a mask, a clip, training crops) calls the stages itself, its own steps in between.
@@ -30,9 +30,9 @@ from .layers import check_image_size
 from .memory import check_memory
 from .vgg import load_vgg19
 
-#: What a configuration decides about VGG19 itself: each field is passed to ``load_vgg19`` by name and
-#: must match the attribute of that name of a given model (the word is the error message's).
-NETWORK_FIELDS = {"pooling": "pooling"}
+#: What a configuration decides about VGG19 itself: configuration field -> (``load_vgg19``'s argument, the
+#: attribute of a loaded model that must match it).
+NETWORK_FIELDS = {"pooling": ("pooling", "pooling"), "normalize_network": ("normalize", "normalized")}
 
 
 def run_device(model=None, device="auto"):
@@ -42,13 +42,24 @@ def run_device(model=None, device="auto"):
 
 def check_model(model, config):
     """``model``, unless it is not the network ``config`` describes (``NETWORK_FIELDS``): an ``NSTError``."""
-    for name, word in NETWORK_FIELDS.items():
-        have, want = getattr(model, name), getattr(config, name)
-        if have != want:
+    for name, (_, attribute) in NETWORK_FIELDS.items():
+        have, want = getattr(model, attribute, None), getattr(config, name)
+        if have == want:
+            continue
+        if name == "pooling":
             raise NSTError(
-                f"the model uses {have} {word} but the configuration asks for {want}: "
-                f"load it with load_vgg19(..., {name}={want!r})"
+                f"the model uses {have} pooling but the configuration asks for {want}: "
+                f"load it with load_vgg19(..., pooling={want!r})"
             )
+        if want:
+            raise NSTError(
+                "the configuration asks for the paper's normalised network (normalize_network) but the model is "
+                "not normalised: load it with load_vgg19(..., normalize=True) or pass nst.normalize_vgg19(model)"
+            )
+        raise NSTError(
+            "the model is the paper's normalised network but the configuration does not ask for it: load it "
+            "with load_vgg19(..., normalize=False), or set normalize_network=True"
+        )
     return model
 
 
@@ -118,7 +129,7 @@ class RunSetup:
         """Stage 4: VGG19 with ``weights`` (a path, ``"random"`` or None: see ``weights.py``) as the
         configuration describes it, on the run's device; or the given model, checked against it."""
         if self.model is None:
-            options = {name: getattr(self.config, name) for name in NETWORK_FIELDS}
+            options = {argument: getattr(self.config, name) for name, (argument, _) in NETWORK_FIELDS.items()}
             self.model = load_vgg19(weights, device=self.device, **options)
         else:
             check_model(self.model, self.config)

@@ -47,6 +47,7 @@ def _config(content_layers, style_layers, steps, size, model, random_seed, optim
         random_seed=random_seed,
         optimizer=optimizer,
         pooling="max" if model is None else getattr(model, "pooling", "max"),
+        normalize_network=model is not None and getattr(model, "normalized", False),
     )
 
 

@@ -20,6 +20,7 @@ from .layers import min_image_side
 from .objective import build_objective
 from .optimize import OptimizationResult, initial_image, optimize_image
 from .prepare import start_run
+from .vgg import describe_vgg
 from .weights import weights_file
 
 
@@ -137,10 +138,12 @@ def stylize(
         content_t = color.grey(color.luminance(content_t))
     model = run.load_model(weights).model
 
+    text, network = describe_vgg(model)
     report = dict(
         config.to_dict(),
         device=str(dev),
         weights=model.source,
+        network=dict(network, description=text),
         plan=plan,
         mask=mask is not None,
         output_size=list(content_t.shape[-2:]),

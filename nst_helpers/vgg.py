@@ -12,7 +12,8 @@ from torch.nn import functional as F
 from .devices import resolve_device
 from .errors import NSTError
 from .layers import LAYERS, layer_info
-from .weights import load_state_dict
+from .normalize import normalize_vgg19
+from .weights import describe_source, load_state_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -65,6 +66,7 @@ class VGGFeatures(nn.Module):
         self.features.load_state_dict(state_dict)
         self.pooling = pooling
         self.source = source
+        self.normalization = None  # set by ``normalize.normalize_vgg19``: the paper's normalised network
         self.channels_last = False
         self.requires_grad_(False)
         self.eval()
@@ -92,17 +94,69 @@ class VGGFeatures(nn.Module):
                 break
         return out
 
+    @property
+    def normalized(self):
+        """True for the paper's normalised network (``normalize.normalize_vgg19``)."""
+        return bool(self.normalization)
 
-def load_vgg19(weights=None, device="auto", pooling="max", progress=True):
+    @property
+    def description(self):
+        """Which network this is, in one line (``describe_vgg``)."""
+        return describe_vgg(self)[0]
+
+
+def load_vgg19(weights=None, device="auto", pooling="max", progress=True, normalize=False):
     """VGG19 features in eval mode with gradients off, on ``device``; see ``weights.py`` for ``weights``.
 
+    ``normalize=True`` gives the paper's normalised network (``normalize.normalize_vgg19``: every
+    filter's mean activation over the bundled photos is 1; one pass over them the first time, cached).
     On a CPU the network runs channels-last (activations stored position by position): oneDNN's
     convolutions are about a third faster that way (benchmarks/RESULTS.md).
     """
+    if normalize not in (True, False):
+        raise NSTError(f"normalize must be True or False, not {normalize!r}")
     state, source = load_state_dict(weights, progress=progress)
     dev = resolve_device(device)
     model = VGGFeatures(state, pooling=pooling, source=source).to(dev)
     if dev.type == "cpu":
         model.features.to(memory_format=torch.channels_last)
         model.channels_last = True
+    if normalize:
+        model = normalize_vgg19(model, progress=progress)
     return model
+
+
+def describe_vgg(model):
+    """Which network made a picture: ``(text, info)``, a short line and a dict of plain values (the
+    weights: torchvision's ImageNet VGG19 by its weights name and file, a local file by name and short
+    sha256, or random with its seed; the pooling; normalised or not, and on which images)."""
+    info = {
+        "weights": describe_source(getattr(model, "source", "unknown")),
+        "pooling": getattr(model, "pooling", "max"),
+    }
+    norm = getattr(model, "normalization", None)
+    info["normalized"] = bool(norm)
+    if norm:
+        info["calibration"] = norm["calibration"]
+        info["calibration_key"] = norm["calibration_key"]
+        info["rare_filters"] = norm["rare_total"]
+    w = info["weights"]
+    if w["kind"] == "torchvision":
+        text = f"VGG19 with torchvision's ImageNet weights ({w['name']}, {w['file']})"
+    elif w["kind"] == "file":
+        text = f"VGG19 with the weights file {w['name']} (sha256 {w['sha256']})"
+    elif w["kind"] == "random":
+        text = f"VGG19 with random weights (seed {w['seed']})"
+    else:
+        text = f"VGG19 with weights from {w['name']}"
+    text += f", {info['pooling']} pooling"
+    if norm:
+        rare = (
+            f" ({norm['rare_total']} of {norm['filters']} filters fire too rarely there to be measured)"
+            if norm["rare_total"]
+            else ""
+        )
+        text += f", normalised as in the paper on {norm['calibration']}{rare}"
+    else:
+        text += ", not normalised"
+    return text, info

@@ -14,6 +14,7 @@ features-only one (``features.N.*`` or ``N.*`` keys), in float32 or float16; it 
 ``torch.load(..., weights_only=True)``.
 """
 
+import hashlib
 import os
 import sys
 import warnings
@@ -156,6 +157,8 @@ def random_state_dict(seed=RANDOM_SEED):
 
 #: torchvision's ``VGG19_Weights.IMAGENET1K_V1.url``, written out so that finding the cached copy does
 #: not import torchvision (a second of start-up); ``test_weights.py`` checks it against torchvision.
+#: The name of torchvision's weights the package downloads (``torchvision.models.VGG19_Weights``).
+TORCHVISION_WEIGHTS = "VGG19_Weights.IMAGENET1K_V1"
 TORCHVISION_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 
 
@@ -243,3 +246,36 @@ def load_state_dict(weights=None, progress=True):
         _cache.clear()  # keep one network's weights in memory, not every one ever used
         _cache[key] = state
     return _cache[key], source
+
+
+_hashes = {}
+
+
+def file_sha256(path):
+    """The sha256 of a file (hex), computed once per file and modification time."""
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _hashes:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        _hashes[key] = h.hexdigest()
+    return _hashes[key]
+
+
+def describe_source(source):
+    """Where weights came from, as a dict of plain values: ``{"kind": "torchvision", "name":
+    "VGG19_Weights.IMAGENET1K_V1", "file": "vgg19-dcbb9e9d.pth"}`` (the file name holds the start of its
+    sha256), ``{"kind": "file", "name": ..., "sha256": first 12 hex digits}``, ``{"kind": "random",
+    "seed": 0}``, or ``{"kind": "unknown", "name": ...}``."""
+    if source == RANDOM:
+        return {"kind": "random", "seed": RANDOM_SEED}
+    if source == "torchvision":
+        return {"kind": "torchvision", "name": TORCHVISION_WEIGHTS, "file": Path(TORCHVISION_URL).name}
+    path = Path(str(source))
+    try:
+        return {"kind": "file", "name": path.name, "sha256": file_sha256(path)[:12]}
+    except OSError:
+        return {"kind": "unknown", "name": str(source)}

@@ -380,7 +380,7 @@ def test_a_uint8_tensor_is_converted_not_clamped_to_white(model):
         (dict(blend="0.5"), "list"),
         (dict(style_weight="lots"), "number"),
         (dict(content_layers="conv_99"), "unknown VGG19 layer"),
-        (dict(balance_styles="yes"), "True or False"),
+        (dict(balance_styles="yes"), "balance_styles must be one of none, static, dynamic"),
         (dict(device="meta"), "unknown device"),
         (dict(weights=42), "file path"),
         (dict(precision="float16"), "unknown precision"),

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -189,3 +191,66 @@ def test_balanced_styles_share_the_loss_as_the_blend_says(model):
     assert max(shares(False, [1, 1])) > 0.9  # unbalanced, the loud style dominates
     assert shares(True, [1, 1]) == pytest.approx([0.5, 0.5], abs=1e-4)
     assert shares(True, [3, 1]) == pytest.approx([0.75, 0.25], abs=1e-4)
+
+
+def test_progress_shares_by_hand():
+    from nst_helpers.objective import progress_shares
+
+    # progress 1 - 5/10 = 0.5 and 1 - 3/4 = 0.25: shares 2/3 and 1/3
+    assert progress_shares([5.0, 3.0], [10.0, 4.0], [0.5, 0.5]) == pytest.approx([2 / 3, 1 / 3])
+    # the same for losses in any unit: a ratio of each style's own losses
+    assert progress_shares([5e6, 3e-3], [1e7, 4e-3], [0.5, 0.5]) == pytest.approx([2 / 3, 1 / 3])
+    assert progress_shares([10.0, 4.0], [10.0, 4.0], [0.7, 0.3]) == [0.7, 0.3]  # no progress yet: the blend
+    assert progress_shares([12.0, 2.0], [10.0, 4.0], [0.5, 0.5]) == pytest.approx([0.0, 1.0])  # worse counts 0
+    assert progress_shares([5.0, 3.0], [10.0, 4.0], [1.0, 0.0]) == pytest.approx([1.0, 0.0])  # a style left out
+
+
+def test_dynamic_balance_update_by_hand():
+    from nst_helpers.objective import DynamicBalance
+
+    rule = DynamicBalance([10.0, 4.0], every=1, rate=0.5)
+    rule.observe([5.0, 3.0], [0.5, 0.5])  # shares 2/3, 1/3 against 1/2, 1/2
+    up, down = math.sqrt(0.5 / (1 / 3)), math.sqrt(0.5 / (2 / 3))  # the lagging style pulls harder
+    mean = (math.log(up) + math.log(down)) / 2  # the factors keep a geometric mean of 1
+    assert rule.multipliers == pytest.approx([math.exp(math.log(down) - mean), math.exp(math.log(up) - mean)])
+    assert rule.multipliers[0] * rule.multipliers[1] == pytest.approx(1.0)
+    scaled = DynamicBalance([10.0 * 7e5, 4.0 * 7e5], every=1, rate=0.5)  # the same losses in another unit
+    scaled.observe([5.0 * 7e5, 3.0 * 7e5], [0.5, 0.5])
+    assert scaled.multipliers == pytest.approx(rule.multipliers)
+    slow = DynamicBalance([10.0, 4.0], every=3)
+    slow.observe([5.0, 3.0], [0.5, 0.5])
+    slow.observe([5.0, 3.0], [0.5, 0.5])
+    assert slow.multipliers == [1.0, 1.0]  # only every third evaluation changes them
+    stuck = DynamicBalance([10.0, 4.0], every=1, max_change=2.0, limit=3.0)
+    for _ in range(10):
+        stuck.observe([5.0, 4.0], [0.5, 0.5])  # the second style never moves: its factor grows, within limits
+    assert stuck.multipliers[1] == pytest.approx(3.0) and stuck.multipliers[0] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("given, rule", [(True, "static"), (False, "none"), ("dynamic", "dynamic"), ("none", "none")])
+def test_balance_styles_accepts_rules_and_the_old_flags(given, rule):
+    assert nst.make_config(balance_styles=given).balance_styles == rule
+
+
+def test_dynamic_balancing_moves_the_shares_towards_the_blend(model):
+    from nst_helpers.objective import progress_shares
+
+    torch.manual_seed(0)
+    loud = torch.rand(1, 3, 32, 32)
+    quiet = 0.5 + 0.1 * torch.rand(1, 3, 32, 32)
+    y, x = torch.meshgrid(torch.linspace(0.3, 0.7, 32), torch.linspace(0.3, 0.7, 32), indexing="ij")
+    photo = torch.stack([x, y, (x + y) / 2]).unsqueeze(0)
+    gaps = {}
+    for rule in ("static", "dynamic"):
+        config = nst.make_config(
+            style_layers=["conv_1", "conv_3"], blend=[0.7, 0.3], balance_styles=rule, steps=60, style_weight=1e3
+        )
+        objective = build_objective(model, photo, [loud, quiet], config)
+        start = list(objective.style_scales)
+        result = nst.optimize_image(objective, photo, config, progress=False, log_every=0)
+        _, parts = objective(result.image)
+        shares = progress_shares(parts["style_per_image"], start, [0.7, 0.3])
+        gaps[rule] = abs(shares[0] - 0.7)
+        if rule == "dynamic":
+            assert objective.balancer.evaluations >= 60 and objective.balancer.multipliers != [1.0, 1.0]
+    assert gaps["dynamic"] < gaps["static"]

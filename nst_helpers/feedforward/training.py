@@ -49,6 +49,7 @@ from ..memory import check_memory
 from ..objective import Objective, build_objective, content_terms
 from ..prepare import run_device, start_run
 from ..transfer import input_files
+from ..vgg import describe_vgg
 from ..weights import weights_file
 from .network import (
     FILE_FORMAT,
@@ -562,6 +563,7 @@ def prepare_training(
         "steps": int(prior.get("steps", 0)),
         "seconds": 0.0,
         "vgg_weights": str(getattr(model, "source", "")),
+        "vgg_network": describe_vgg(model)[0],
         "photos": len(photo_list),
     }
     return Training(t, config, dev, net, objective, crops, meta, checkpoint, float(prior.get("seconds", 0.0)), inputs)

@@ -21,6 +21,7 @@ from ..objective import TemporalTerm, build_objective, content_terms
 from ..optimize import initial_image, optimize_image
 from ..prepare import start_run
 from ..transfer import input_files
+from ..vgg import describe_vgg
 from ..weights import weights_file
 from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, READ_BYTES_PER_PIXEL, Clip, _check_frames, clip_shape, read_clip
 from .motion import FLOW_METHODS, clip_flows, warp, warping_error
@@ -234,6 +235,7 @@ def stylize_video(
             tol=tol,
             device=str(dev),
             weights=model.source,
+            network=describe_vgg(model)[0],
             frames=len(clip),
             frame_size=list(first.shape[-2:]),
         ),
