@@ -7,9 +7,10 @@ to the training objective a loss between the outputs of two frames related by kn
     L_temporal = mean over reliable pixels x of | N(p_2)(x) - N(p_1)(x + b(x)) |^2
 
 where b is the backward flow from frame 2 to frame 1 (p_2(x) = p_1(x + b(x)), notebook 9's
-convention) and N the network. Training needs pairs of frames whose motion is known exactly; as in
-Gupta et al. (2017) they are made here from still crops: frame 2 is frame 1 moved by a small random
-affine motion (shift, rotation, zoom) whose flow is known by construction (``synthetic_motion``).
+convention) and N the network. Huang et al. train on consecutive frames of real videos, with their
+optical flow; with only still photos, the pairs are made here from the training crops: frame 2 is frame
+1 moved by a small random affine motion (shift, rotation, zoom) whose flow is known exactly by
+construction (``synthetic_motion``).
 The warping is bilinear, as ``video.motion.warp`` (an application does not import another, so the
 few lines are here too).
 """
