@@ -861,8 +861,11 @@ def realtime_report(x, check):
         "",
         f"The temporal term, (c) against (a) on the clip (`camera_move`, {x['clip']['frames']} frames at "
         f"{x['clip']['size_128'][1]}x{x['clip']['size_128'][0]} px, the clip's true flow): warping error "
-        f"{wr:.2f}x (target <= 0.5): {check(wr <= 0.5)}, at a style loss {sr:.2f}x (the same style: about 1); "
-        f"{fps:.1f} frames per second at {x['clip_256'][1]}x{x['clip_256'][0]} px (target >= 20): {check(fps >= 20)}. "
+        f"{wr:.2f}x and style loss {sr:.2f}x (target: warping error <= 0.5x at the same style, taken as a style "
+        f"loss within 1.2x): {check(wr <= 0.5 and sr <= 1.2)}"
+        + (" (the warping error is; the style is lost: a smaller weight is the next measurement)" if wr <= 0.5 else "")
+        + f"; {fps:.1f} frames per second at {x['clip_256'][1]}x{x['clip_256'][0]} px (target >= 20): "
+        f"{check(fps >= 20)}. "
         f"The content frames' own warping error (the resampling floor): {x['content_warping_error']:.4f}.",
         "",
     ]

@@ -585,6 +585,8 @@ def run_video_network(args):
         raise NSTError("--method network paints with a trained network: give it with --network NET.pt")
     if args.styles:
         raise NSTError("a network paints in the style it was trained on: leave out STYLE (or leave out --network)")
+    if args.method not in (None, "network"):
+        raise NSTError(f"--network paints every frame with the network: leave out --method {args.method}")
     given = _overrides(args)
     extra = [k for k in given if k != "size"] + [k for k in _given(args, VIDEO_OPTIONS) if k == "temporal_weight"]
     if args.preset != "seed" or extra:

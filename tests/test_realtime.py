@@ -249,6 +249,7 @@ def test_video_with_a_network_on_the_command_line(tmp_path, capsys):
         "starry_night": [*args, "starry_night", "-o", str(tmp_path / "a.gif")],
         "--network NET.pt": ["video", "camera_move", "--method", "network", "-o", str(tmp_path / "b.gif")],
         "--steps": [*args, "--steps", "3", "-o", str(tmp_path / "c.gif")],
+        "leave out --method warm": [*args, "--method", "warm", "-o", str(tmp_path / "c.gif")],
         "already exists": [*args, "-o", str(out)],
         "not found": ["video", "camera_move", "--network", str(tmp_path / "none.pt"), "-o", str(tmp_path / "d.gif")],
     }
