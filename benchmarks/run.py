@@ -188,6 +188,12 @@ def video(args):
     return _measure_in_child("video", args, "video")
 
 
+def realtime(args):
+    """The real-time network with a patch critic and with a temporal term (``benchmarks/realtime.py``): held-out
+    photos against L-BFGS, and the bundled clip's warping error and frames per second."""
+    return _measure_in_child("realtime", args, "real-time video")
+
+
 def sound(args):
     """Style transfer for sound (``benchmarks/sound.py``): a 5 s clip at the defaults, style distances, Griffin-Lim."""
     return _measure_in_child("sound", args, "sound")
@@ -215,6 +221,7 @@ MEASURES = {
     "sound": sound,
     "paper": paper,
     "balance": balance,
+    "realtime": realtime,
 }
 
 
@@ -246,11 +253,11 @@ def main(argv=None):
         "--only",
         choices=["all", *MEASURES],
         default="all",
-        help="highres / browser / notebooks / feedforward / video / convergence / curves / sound / paper / balance: "
-        "measure only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
+        help="highres / browser / notebooks / feedforward / video / convergence / curves / sound / paper / balance / "
+        "realtime: measure only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
         "real-time network / the three ways to paint a clip / the stopping rule tol / objective "
-        "against time / style transfer for sound / the paper's normalised network / balancing several styles, and "
-        "update results/latest.json",
+        "against time / style transfer for sound / the paper's normalised network / balancing several styles / the "
+        "real-time network with a critic, a temporal term and on a clip, and update results/latest.json",
     )
     p.add_argument(
         "--notebooks",
@@ -477,6 +484,8 @@ def report(r, args):
         lines += paper_report(r["paper"], check)
     if r.get("balance"):
         lines += balance_report(r["balance"], check)
+    if r.get("realtime"):
+        lines += realtime_report(r["realtime"], check)
     if r.get("notebooks"):
         lines += [
             f"Notebooks run top to bottom at their CPU defaults (nbclient, a fresh kernel each, one at a time, "
@@ -916,6 +925,94 @@ def balance_report(b, check):
         f"Closest to the blend on average: {best} (mean gap {100 * summary[best]:.1f} points).",
         "",
         "![the first pair under every rule and blend](results/balance.png)",
+        "",
+    ]
+    return lines
+
+
+def realtime_report(x, check):
+    n, t, load = x["networks"], x["training"], x["load_average"]
+    names = {"gram": "(a) Gram only", "critic": "(b) + patch critic", "temporal": "(c) + temporal term"}
+    lines = [
+        "## Real-time style with a critic, and on video (notebooks 8 and 9, issue 31)",
+        "",
+        f"Measured {x['date']} with `{Path(x['weights']).name}` (`--only realtime`; a VGG19-shaped network whose "
+        f"weights are not ImageNet's): three networks ({n['gram']['network']}) trained alike on the bundled photos "
+        f"in the style of {x['style'].replace('_', ' ')} ({t['steps']} steps of {t['batch_size']} crops of "
+        f"{t['crop']} px, the painting at {t['style_size']} px, the same seed): (a) the course's objective, (b) "
+        f"plus a patch discriminator's adversarial loss with weight {x['adversarial_weight']:g}, (c) plus the "
+        f"temporal loss on pairs of crops related by synthetic motion with weight {x['temporal_weight']:g}. "
+        f"Torch with {x['threads']} thread(s); the machine's load average (1, 5, 15 min) was "
+        f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} before and {load[3]:.1f}, {load[4]:.1f}, {load[5]:.1f} after, "
+        "on 2 cores: the seconds and frames per second are those of that machine.",
+        "",
+        f"Held-out photos at {x['size']} px, against the seed's 300 L-BFGS steps ({x['lbfgs_source']}), seed "
+        "objective on the saved 8-bit pictures:",
+        "",
+        "| network | training s | "
+        + " | ".join(f"{stem} content / style ratio" for stem in x["lbfgs"])
+        + " | clip: warping error | clip: style loss | 256 px frames/s float32 | 256 px frames/s auto |",
+        "| --- | ---: | " + " | ".join("---:" for _ in x["lbfgs"]) + " | ---: | ---: | ---: | ---: |",
+    ]
+    for key, row in n.items():
+        ratios = " | ".join(
+            f"{row['photos'][s]['content_ratio']:.2f} / {row['photos'][s]['style_ratio']:.2f}" for s in x["lbfgs"]
+        )
+        c, f = row["clip_128"], row["clip_256"]
+        lines.append(
+            f"| {names[key]} | {row['train_seconds']:.0f} | {ratios} | {c['warping_error']:.4f} | "
+            f"{c['style_loss']:.4g} | {f['float32']['frames_per_second']:.1f} | "
+            f"{f['auto']['frames_per_second']:.1f} ({f['auto']['precision']}) |"
+        )
+    a, b, c = n["gram"], n["critic"], n["temporal"]
+
+    def worst(row, key):
+        return max(p[key] for p in row["photos"].values())
+
+    wins = worst(b, "style_ratio") < worst(a, "style_ratio") and worst(b, "content_ratio") <= worst(a, "content_ratio")
+    wr = c["clip_128"]["warping_error"] / a["clip_128"]["warping_error"]
+    sr = c["clip_128"]["style_loss"] / a["clip_128"]["style_loss"]
+    fps = c["clip_256"]["auto"]["frames_per_second"]
+    lines += [
+        "",
+        f"The critic against the Gram-only network: worst style ratio {worst(b, 'style_ratio'):.2f} against "
+        f"{worst(a, 'style_ratio'):.2f}, worst content ratio {worst(b, 'content_ratio'):.2f} against "
+        f"{worst(a, 'content_ratio'):.2f}, training {b['train_seconds'] / a['train_seconds']:.2f}x the time: "
+        + ("it wins on both" if wins else "it does not win, so it stays off by default")
+        + ".",
+        "",
+        f"The temporal term, (c) against (a) on the clip (`camera_move`, {x['clip']['frames']} frames at "
+        f"{x['clip']['size_128'][1]}x{x['clip']['size_128'][0]} px, the clip's true flow): warping error "
+        f"{wr:.2f}x and style loss {sr:.2f}x (target: warping error <= 0.5x at the same style, taken as a style "
+        f"loss within 1.2x): {check(wr <= 0.5 and sr <= 1.2)}"
+        + (" (the warping error is; the style is lost: a smaller weight is the next measurement)" if wr <= 0.5 else "")
+        + f"; {fps:.1f} frames per second at {x['clip_256'][1]}x{x['clip_256'][0]} px (target >= 20): "
+        f"{check(fps >= 20)}. "
+        f"The content frames' own warping error (the resampling floor): {x['content_warping_error']:.4f}.",
+        "",
+    ]
+    if x.get("chapter9"):
+        lines += [
+            f"Beside chapter 9's optimisation methods on the same clip at {x['chapter9_size'][1]}x"
+            f"{x['chapter9_size'][0]} px (`--only video`, results/latest.json; their seconds per frame under that "
+            "run's load):",
+            "",
+            "| method | warping error | style loss | s / frame |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for key, m in x["chapter9"].items():
+            lines.append(f"| {key} | {m['warping_error']:.4f} | {m['style_loss']:.4g} | {m['seconds_per_frame']:.2f} |")
+        for key, row in n.items():
+            per = 1 / row["clip_256"]["auto"]["frames_per_second"]
+            lines.append(
+                f"| network {names[key]} | {row['clip_128']['warping_error']:.4f} | "
+                f"{row['clip_128']['style_loss']:.4g} | {per:.3f} (at 256 px) |"
+            )
+        lines.append("")
+    lines += [
+        "![held-out photos: each network](results/realtime.png)",
+        "",
+        "![frames 5 and 6 of each network's clip, and what changed beyond the motion](results/realtime_video.png)",
         "",
     ]
     return lines

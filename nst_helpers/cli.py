@@ -451,7 +451,9 @@ def _add_video(commands, parents):
         f"flow (Ruder et al. 2016). CLIP: a video file (MP4, AVI, MOV), an animated GIF, a folder of "
         f"frames, or '{EXAMPLE_CLIP}' (the bundled clip: a camera move over the cat photo).",
         epilog="methods: independent (each frame on its own: flickers), warm (each frame starts from the previous "
-        "picture moved by the optical flow), temporal (warm plus the temporal loss; the default)."
+        "picture moved by the optical flow), temporal (warm plus the temporal loss; the default), network (a "
+        "network trained by 'train' paints each frame in one pass: 'video CLIP --network NET.pt'; only --size, "
+        "--max-frames, --flow and the run options apply)."
         f"\nlimits: frames {MIN_SIZE}..{MAX_SIZE} px, at most {MAX_FRAMES} frames."
         "\nexit status: 0 done, 2 bad input (one line on stderr, nothing written), 130 interrupted by "
         "Ctrl-C (the frames painted so far are saved).",
@@ -459,7 +461,17 @@ def _add_video(commands, parents):
     )
     p.set_defaults(handler=run_video)
     p.add_argument("clip", metavar="CLIP", help="a video file, animated GIF, folder of frames or " + EXAMPLE_CLIP)
-    p.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images (paths or bundled names)")
+    p.add_argument(
+        "styles",
+        nargs="*",
+        metavar="STYLE",
+        help="one or more style images (paths or bundled names); none with --network",
+    )
+    p.add_argument(
+        "--network",
+        metavar="NET.pt",
+        help="paint every frame with this real-time network (from train; --method network): one pass per frame",
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -500,6 +512,10 @@ def run_video(args):
     from .video.paint import check_clip_memory
     from .weights import weights_file
 
+    if args.network is not None or args.method == "network":
+        return run_video_network(args)
+    if not args.styles:
+        raise NSTError("give a STYLE image after the clip (or a trained network with --network NET.pt)")
     config = make_config(args.preset, **_overrides(args))
     config.blend_for(len(args.styles))
     video = make_video_config(None, **_given(args, VIDEO_OPTIONS))
@@ -555,6 +571,71 @@ def run_video(args):
         }
         _write_report(report, inputs, data)
     return result.stopped if interrupted else None
+
+
+def run_video_network(args):
+    """``python -m nst_helpers video CLIP --network NET.pt -o OUT``: a real-time network, frame by frame."""
+    from . import files
+    from .checks import check_number, check_size
+    from .devices import resolve_device
+    from .feedforward import load_network
+    from .video import EXAMPLE_CLIP, VIDEO_OPTIONS, check_clip_output, make_video_config, read_clip, video_format
+    from .video.network import DEFAULT_BATCH, check_network_memory, paint_with_network
+
+    if args.network is None:
+        raise NSTError("--method network paints with a trained network: give it with --network NET.pt")
+    if args.styles:
+        raise NSTError("a network paints in the style it was trained on: leave out STYLE (or leave out --network)")
+    if args.method not in (None, "network"):
+        raise NSTError(f"--network paints every frame with the network: leave out --method {args.method}")
+    given = _overrides(args)
+    extra = [k for k in given if k != "size"] + [k for k in _given(args, VIDEO_OPTIONS) if k == "temporal_weight"]
+    if args.preset != "seed" or extra:
+        what = "--preset" if args.preset != "seed" else "--" + extra[0].replace("_", "-")
+        raise NSTError(f"{what} is for the optimisation methods: a network's frames take only --size and --max-frames")
+    video = make_video_config(None, **{**_given(args, VIDEO_OPTIONS), "method": "network"})
+    if args.fps is not None:
+        check_number(args.fps, "fps", above=0, maximum=1000)
+    video_format(args.output)
+    network_path = files.as_path(args.network, "network file")
+    clip_path = files.as_path(args.clip, "clip")
+    inputs = [network_path]
+    if not (args.clip == EXAMPLE_CLIP and not files.exists(clip_path, "clip")):
+        inputs.append(clip_path)
+    output = files.as_path(args.output, "output")
+    report = _report_path(args.report, output, inputs, args.force)
+    device = resolve_device(args.device)
+    check_clip_output(output, 0, inputs, args.force, fps=args.fps)
+    network = load_network(network_path, device)  # a missing, damaged or foreign file: one line
+    size = check_size(given.get("size"))
+    check_network_memory(args.clip, size, video.max_frames, network, DEFAULT_BATCH, device)
+    clip = read_clip(args.clip, size=size, max_frames=video.max_frames, fps=args.fps)
+    check_clip_output(output, len(clip), inputs, args.force, fps=clip.fps)
+    result = paint_with_network(clip, network, flow=video.flow, progress=not args.quiet)
+    if len(result.steps):
+        result.inputs = tuple(inputs)
+        result.save(output, overwrite=args.force)
+    if result.stopped == "interrupted":
+        print(f"nst_helpers: interrupted after {len(result.steps)} of {len(clip)} frames", file=sys.stderr)
+        return result.stopped
+    if not args.quiet:
+        print(f"saved {output}: {result.summary()}")
+    if report is not None:
+        data = {
+            "output": str(output),
+            "clip": str(args.clip),
+            "network": str(network_path),
+            "frames": len(result.steps),
+            "fps": result.fps,
+            "method": result.method,
+            "frames_per_second": result.frames_per_second,
+            "seconds_per_frame": result.seconds,
+            "warping_error": result.warping_error,
+            "warping_error_flow": result.flow_source,
+            "config": result.config,
+        }
+        _write_report(report, inputs, data)
+    return None
 
 
 #: The demo's large picture: the fastest route to a good 512 px picture that benchmarks/RESULTS.md found on a

@@ -27,6 +27,7 @@ def paper_model():
     return nst.normalize_vgg19(raw, ["chelsea", "coffee"], 64, progress=False)
 
 
+@pytest.mark.slow
 def test_gatys_preset_uses_the_papers_layers(paper_model):
     p = nst.PRESETS["gatys"]
     assert p.content_layers == ("relu4_2",)
@@ -90,6 +91,7 @@ def test_luminance_matching_and_recombination():
     assert torch.allclose(color.luminance(out), lp.flip(-1), atol=0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["luminance", "histogram"])
 def test_colour_preservation_keeps_the_photos_colours(model, mode):
     photo, painting = _photo(), _painting()
@@ -102,6 +104,7 @@ def test_colour_preservation_keeps_the_photos_colours(model, mode):
     assert dist(kept) < 0.06
 
 
+@pytest.mark.slow
 def test_tv_weight_lowers_total_variation(model):
     kw = dict(steps=30, model=model, progress=False, init="noise", style_weight=1e6)
     rough = nst.stylize(_photo(), _painting(), **kw)
@@ -126,6 +129,7 @@ def test_multiscale_plan_ends_at_full_size(model):
     assert r.image.shape == (1, 3, 192, 256) and r.evaluations == 18
 
 
+@pytest.mark.slow
 def test_spatial_control_puts_each_style_in_its_region(model, tmp_path):
     red = torch.zeros(1, 3, 32, 32)
     red[:, 0] = 0.9

@@ -109,6 +109,7 @@ def test_every_measured_filter_has_mean_activation_one(raw64, normalized64):
     assert info["never_fired"] == sum(int((before[i]["mean"] == 0).sum()) for i in CONVS) <= rare_total
 
 
+@pytest.mark.slow
 def test_float32_normalisation_holds_to_1e5():
     """The float32 network as the package loads it, checked in float64: means 1 to ~1e-5."""
     model = nst.load_vgg19("random", device="cpu")
@@ -136,6 +137,7 @@ def test_activations_are_the_originals_divided_by_the_means(raw64, normalized64)
             assert torch.allclose(b[name], expected, rtol=1e-9, atol=1e-12), (pooling, name)
 
 
+@pytest.mark.slow
 def test_rescaled_weights_give_the_same_normalised_network(state):
     """The invariance that defines it: weights rescaled by positive per-channel factors (the same network
     up to one factor per channel) give the same normalised network, while their raw activations differ."""
@@ -162,6 +164,7 @@ def test_normalising_twice_changes_nothing(normalized64):
     assert again is not normalized64 and again.normalization["images"] == 1
 
 
+@pytest.mark.slow
 def test_the_cache_is_hit_the_second_time(monkeypatch, tmp_path, state):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     N._memory.clear()
@@ -189,6 +192,7 @@ def test_the_cache_is_hit_the_second_time(monkeypatch, tmp_path, state):
     assert len(calls) == 3 and torch.load(cached[0], weights_only=True)["version"] == N.CACHE_VERSION
 
 
+@pytest.mark.slow
 def test_load_vgg19_normalize_uses_the_bundled_photos(capfd):
     model = nst.load_vgg19("random", device="cpu", pooling="avg", normalize=True)
     assert model.pooling == "avg" and model.channels_last
@@ -311,6 +315,7 @@ def test_paper_losses_are_half_sums_and_E_l():
     assert nst.style_loss(nst.gram_matrix(f, "hw"), nst.gram_matrix(t, "hw")).item() == pytest.approx(4 * e_l.item())
 
 
+@pytest.mark.slow
 def test_gatys_objective_does_not_depend_on_per_channel_factors(state):
     """The gatys objective, value and gradient, is the same for weights rescaled per channel (float64);
     on the raw network (normalize_network off) it is not."""

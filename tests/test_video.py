@@ -379,7 +379,7 @@ def test_video_command_end_to_end(tmp_path, capsys):
         (["video", "camera_move", "starry_night", "-o", "{tmp}/o.gif", "--blend", "1", "2"], "blend weights"),
         (["video", "{tmp}/frames", "starry_night", "-o", "{tmp}/frames", "--force"], "is an input"),
         (["video", "{tmp}/good.mp4", "starry_night", "-o", "{tmp}/good.mp4", "--force"], "this run reads"),
-        (["video", "camera_move"], "arguments are required"),
+        (["video", "camera_move"], "give a STYLE"),
         (["video", "camera_move", "starry_night", "-o", "{tmp}/notes/a.txt/x"], "not"),
         (["video", "camera_move", "starry_night", "-o", "{tmp}/plain"], "is a file"),
         (["video", "camera_move", "starry_night", "-o", "{tmp}/frames"], "exists"),

@@ -26,7 +26,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import files
-from ..checks import MAX_SIZE, MIN_SIZE, check_number, check_size
+from ..checks import MAX_SIZE, MAX_WEIGHT, MIN_SIZE, check_number, check_size
 from ..devices import resolve_device
 from ..errors import NSTError, memory_errors
 from ..images import check_finite, check_target, check_tensor_image, image_files, load_image, probe_image, save_image
@@ -229,6 +229,8 @@ META_FIELDS = {
     "batch_size": _whole(1, MAX_BATCH),
     "lr": _real(0, 1e6),
     "photos": _whole(0, 10**9),
+    "adversarial_weight": _real(0, MAX_WEIGHT),
+    "temporal_weight": _real(0, MAX_WEIGHT),
     "style": (_text, "a text"),
     "vgg_weights": (_text, "a text"),
     "config": (lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict of settings"),
@@ -303,6 +305,9 @@ def describe_network(network):
         text += f", {meta['steps']} steps on {meta.get('crop')} px crops{took}"
     if meta.get("style_size"):
         text += f", strokes sized for {meta['style_size']} px pictures"
+    extras = [f"{k.split('_')[0]} weight {meta[k]:g}" for k in ("adversarial_weight", "temporal_weight") if meta.get(k)]
+    if extras:
+        text += ", " + " and ".join(extras)
     return text
 
 

@@ -135,6 +135,19 @@ class TrainConfig:
     style_weight: float = field(
         default=5e4, metadata=_opt("style weight beta of the training objective: half the seed's", metavar="BETA")
     )
+    # Off by default: the patch critic (``critic.py``) and the temporal term (``temporal.py``), issue 31.
+    adversarial_weight: float = field(
+        default=0.0,
+        metadata=_opt("weight of a patch discriminator's adversarial loss (0: off; see critic.py)", metavar="W"),
+    )
+    temporal_weight: float = field(
+        default=0.0,
+        metadata=_opt(
+            "weight of the temporal loss between outputs of two frames related by known motion (0: off; see "
+            "temporal.py)",
+            metavar="W",
+        ),
+    )
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -166,6 +179,8 @@ class TrainConfig:
         set_(self, "depth", None if self.depth is None else depth)
         set_(self, "precision", check_choice(self.precision, ("auto", *PRECISIONS), "precision"))
         set_(self, "style_weight", check_weight(self.style_weight, "style weight"))
+        set_(self, "adversarial_weight", check_weight(self.adversarial_weight, "adversarial weight"))
+        set_(self, "temporal_weight", check_weight(self.temporal_weight, "temporal weight"))
 
     @property
     def painting_size(self):
@@ -456,21 +471,52 @@ class Training:
     checkpoint: Path = None
     prior_seconds: float = 0.0
     inputs: tuple = ()  # every file the run reads: never replaced by the checkpoint
+    painting: torch.Tensor = None  # the painting at the style size: the critic's real patches
+    critic: object = None  # a ``critic.Critic`` when adversarial_weight > 0
+    motion: torch.Generator = None  # the synthetic motion's random numbers when temporal_weight > 0
 
     def step(self, optimizer, step):
         """One Adam step on a new batch of crops; returns the losses (``parts``)."""
-        batch = self.crops.batch(self.training.batch_size, self.device)
+        t = self.training
+        batch = self.crops.batch(t.batch_size, self.device)
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bfloat16"):
             output = self.network(batch)  # in bfloat16 too when VGG19 is: its convolutions cost as much again
         total, parts = objective_loss(self.objective, output.float(), batch)
+        total = total + self._extra_terms(batch, output.float(), parts)
         if not math.isfinite(parts["total"]):
             raise NSTError(
                 f"the training loss became {parts['total']} at step {step}: lower the learning rate or the weights"
             )
         total.backward()
         optimizer.step()
+        if self.critic is not None:
+            parts["critic"] = self.critic.update(output.float())
         return parts
+
+    def _extra_terms(self, batch, output, parts):
+        """The adversarial and temporal terms (weighted; 0 when both are off), recorded in ``parts``."""
+        from .critic import Critic
+        from .temporal import pair_loss
+
+        t, extra = self.training, 0.0
+        if t.adversarial_weight > 0:
+            if self.critic is None:
+                self.critic = Critic(self.painting, t.crop, seed=t.seed)
+            adversarial = t.adversarial_weight * self.critic.loss(output)
+            parts["adversarial"] = float(adversarial.detach())
+            extra = extra + adversarial
+        if t.temporal_weight > 0:
+            if self.motion is None:
+                self.motion = torch.Generator().manual_seed(t.seed + 104729)
+            bf16 = self.config.precision == "bfloat16"
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+                temporal = t.temporal_weight * pair_loss(self.network, batch, output, self.motion)
+            parts["temporal"] = float(temporal.detach())
+            extra = extra + temporal
+        if t.adversarial_weight > 0 or t.temporal_weight > 0:
+            parts["total"] = parts["total"] + float(extra.detach())
+        return extra
 
     def save_checkpoint(self, seconds):
         """The metadata's time (``seconds`` of this run, after those of a network trained further), and the
@@ -565,8 +611,11 @@ def prepare_training(
         "vgg_weights": str(getattr(model, "source", "")),
         "vgg_network": describe_vgg(model)[0],
         "photos": len(photo_list),
+        "adversarial_weight": t.adversarial_weight,
+        "temporal_weight": t.temporal_weight,
     }
-    return Training(t, config, dev, net, objective, crops, meta, checkpoint, float(prior.get("seconds", 0.0)), inputs)
+    prior_seconds = float(prior.get("seconds", 0.0))
+    return Training(t, config, dev, net, objective, crops, meta, checkpoint, prior_seconds, inputs, painting)
 
 
 #: What ``TrainResult.history`` records per step: the weighted parts, and the unweighted content and style losses.
@@ -576,6 +625,9 @@ HISTORY = ("content", "style", "tv", "total", "content_loss", "style_loss")
 def _record(history, parts):
     for key in ("content", "style", "tv", "total"):
         history[key].append(parts[key])
+    for key in ("adversarial", "critic", "temporal"):  # with TrainConfig's adversarial / temporal terms on
+        if key in parts:
+            history.setdefault(key, []).append(parts[key])
     history["content_loss"].append(parts["unweighted"]["content"])
     history["style_loss"].append(parts["unweighted"]["style"])
 

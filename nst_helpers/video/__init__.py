@@ -1,12 +1,13 @@
 """Video: style transfer frame by frame, kept steady with optical flow (Ruder, Dosovitskiy and Brox 2016).
 
-Notebook 9's chapter, in four modules:
+Notebook 9's chapter, in five modules:
 
 =========  ==================================================================================
 motion     the ideas the chapter teaches: optical flow, warping, occlusion masks, warping error
 clips      clips in: ``Clip``, ``read_clip`` (files, folders, lists, tensors), the bundled clip
 output     clips out: ``write_clip`` (MP4 / MOV / AVI, GIF, PNG frames), ``show_clips``
-paint      ``stylize_video``, ``VideoConfig``: three ways to paint a clip (``METHODS``)
+paint      ``stylize_video``, ``VideoConfig``: three ways to paint a clip (``METHODS``), and a network
+network    a trained real-time network applied frame by frame (``paint_with_network``)
 =========  ==================================================================================
 
 Notation (notebook 9): frames p_1 .. p_T, stylised pictures S_1 .. S_T, pixel positions x.
@@ -24,8 +25,10 @@ from .motion import (
     warp,
     warping_error,
 )
+from .network import NETWORK_METHOD, paint_with_network
 from .output import WRITE_SUFFIXES, check_clip_output, clips_html, gif_bytes, show_clips, video_format, write_clip
 from .paint import (
+    ALL_METHODS,
     DEFAULT_TEMPORAL_WEIGHT,
     DEFAULT_TOL,
     METHODS,
@@ -37,6 +40,9 @@ from .paint import (
 )
 
 __all__ = [
+    "ALL_METHODS",
+    "NETWORK_METHOD",
+    "paint_with_network",
     "CONSISTENCY",
     "Clip",
     "DEFAULT_MAX_FRAMES",

@@ -27,8 +27,10 @@ from .clips import DEFAULT_MAX_FRAMES, EXAMPLE_CLIP, READ_BYTES_PER_PIXEL, Clip,
 from .motion import FLOW_METHODS, clip_flows, warp, warping_error
 from .output import write_clip
 
-#: The ways to paint a clip (see the module's docstring).
+#: The ways to paint a clip by optimisation (see the module's docstring).
 METHODS = ("independent", "warm", "temporal")
+#: Every way to paint a clip: the optimisation methods and a trained network, frame by frame (``network.py``).
+ALL_METHODS = (*METHODS, "network")
 #: The temporal weight lambda used when none is given (chosen in notebook 9 and the benchmark).
 DEFAULT_TEMPORAL_WEIGHT = 5.0
 #: The stopping rule for each frame used by the notebook, the command line and the benchmark (``StyleConfig.tol``)
@@ -46,8 +48,9 @@ class VideoConfig:
         default="temporal",
         metadata=_opt(
             "independent (each frame on its own: flickers), warm (each frame starts from the previous picture moved "
-            "by the optical flow) or temporal (warm plus the temporal loss)",
-            choices=METHODS,
+            "by the optical flow), temporal (warm plus the temporal loss) or network (a trained real-time network, "
+            "frame by frame: give --network)",
+            choices=ALL_METHODS,
         ),
     )
     temporal_weight: float = field(
@@ -67,7 +70,7 @@ class VideoConfig:
 
     def __post_init__(self):
         set_ = object.__setattr__
-        set_(self, "method", check_choice(self.method, METHODS, "method"))
+        set_(self, "method", check_choice(self.method, ALL_METHODS, "method"))
         set_(self, "flow", check_choice(self.flow, FLOW_METHODS, "flow method"))
         lam = DEFAULT_TEMPORAL_WEIGHT if self.temporal_weight is None else self.temporal_weight
         set_(self, "temporal_weight", check_weight(lam, "temporal weight"))
@@ -146,11 +149,21 @@ class VideoResult:
     config: dict = field(default_factory=dict)
     inputs: tuple = ()
 
+    @property
+    def frames_per_second(self):
+        """Frames painted per second (painting only: no reading, flow or writing)."""
+        return len(self.seconds) / sum(self.seconds) if self.seconds and sum(self.seconds) > 0 else float("nan")
+
     def summary(self):
         """One line: frames, seconds and steps per frame, style loss and warping error."""
         n = len(self.steps)
         if not n:
             return f"{self.method}: no frames painted"
+        if self.method == "network":
+            return (
+                f"network: {n} frames, {self.frames_per_second:.1f} frames per second, warping error "
+                f"{self.warping_error:.4f} ({self.flow_source} flow)"
+            )
         return (
             f"{self.method}: {n} frames, {sum(self.seconds) / n:.2f} s and {sum(self.steps) / n:.0f} steps per "
             f"frame, style loss {sum(self.style_losses) / n:.4g}, warping error {self.warping_error:.4f} "
@@ -174,6 +187,7 @@ def stylize_video(
     callback=None,
     should_stop=None,
     progress=True,
+    network=None,
     **overrides,
 ):
     """Paint every frame of ``clip`` in the style of ``styles``; returns a ``VideoResult``.
@@ -188,8 +202,14 @@ def stylize_video(
     be given by keyword (``method="warm"``, ``steps=100``, ``size=256``, ...; ``tol=`` is the video's).
     callback(t, picture) after each frame; ``should_stop()`` is asked before each step. Ctrl-C ends
     the run with the frames painted so far.
+
+    network: a trained real-time network (``feedforward.load_network``) paints the frames instead, one
+    pass each (method ``"network"``, ``network.paint_with_network``); ``styles`` is then None and only
+    ``size``, ``max_frames``, ``flow``, ``batch_size`` and ``precision`` apply.
     """
     video_overrides = {k: overrides.pop(k) for k in VIDEO_OPTIONS if k in overrides}
+    if network is not None or video_overrides.get("method") == "network" or getattr(video, "method", "") == "network":
+        return _paint_with_network(clip, styles, video, network, device, progress, video_overrides, overrides)
     config = make_config(config, **overrides)
     video = make_video_config(video, **video_overrides)
     tol = video.frame_tol(config)
@@ -297,3 +317,32 @@ def stylize_video(
             flows, _, reliable = clip_flows(Clip(clip.frames[: len(painted)]), video.flow)
         result.warping_error = warping_error(result.frames, flows, reliable)
     return result
+
+
+def _paint_with_network(clip, styles, video, network, device, progress, video_overrides, overrides):
+    """``stylize_video`` with a network: the checks that belong to this way, then ``paint_with_network``."""
+    from .network import DEFAULT_BATCH, paint_with_network
+
+    if video_overrides.get("method", getattr(video, "method", "network")) != "network":
+        raise NSTError("a network paints the frames itself: leave out method, or give method='network'")
+    if network is None:
+        raise NSTError("method 'network' paints with a trained network: give network=load_network('NET.pt')")
+    if styles is not None:
+        raise NSTError("a network paints in the style it was trained on: leave out styles")
+    size = overrides.pop("size", None)
+    batch_size = overrides.pop("batch_size", DEFAULT_BATCH)
+    precision = overrides.pop("precision", "auto")
+    if overrides:
+        raise NSTError(f"option {next(iter(overrides))!r} is for the optimisation methods, not for a network")
+    video = make_video_config(video, **{**video_overrides, "method": "network"})
+    return paint_with_network(
+        clip,
+        network,
+        size=size,
+        max_frames=video.max_frames,
+        batch_size=batch_size,
+        precision=precision,
+        flow=video.flow,
+        device=None if device == "auto" else device,
+        progress=progress,
+    )
