@@ -13,6 +13,7 @@ memory             memory estimates before a run
 weights            where VGG19's weights come from (file, env var, torchvision cache)
 vgg                the feature extractor with ImageNet normalisation in front
 losses             Gram matrices, content / style / TV losses, blend weights
+statistics         style statistics: Gram, mean and std, sliced Wasserstein, patches
 color              colour preservation (luminance, histogram)
 config             ``StyleConfig``: one configuration object, and the presets
 prepare            one set-up of a run: device, images, sizes, memory, VGG19 (``prepare_run``)
@@ -32,6 +33,7 @@ lab                the alpha/beta laboratory (notebook 6): ``LiveSession``, ``La
 feedforward        real-time style (notebook 8): a network trained with the same objective
 video              clips (notebook 9): optical flow, warping, occlusions, the temporal loss
 sound              sound (notebook 12): spectrograms, a random 1-D network, Griffin-Lim
+style_stats        what is style? (notebook 10): random and shallow networks, fair cross-evaluation
 =================  ==============================================================
 
 ``cli`` (``python -m nst_helpers``) sits on top of everything.
@@ -74,6 +76,7 @@ _EXPORTS = {
     "lab": ["Lab", "LiveSession", "SweepResult", "beta_sweep"],
     "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "receptive_field", "tutorial_name"],
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
+    "statistics": ["STYLE_LOSSES", "make_statistic"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],
     "optimize": ["OptimizationResult", "initial_image", "optimize_image"],
     "prepare": ["RunSetup", "prepare_run"],

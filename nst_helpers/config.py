@@ -15,6 +15,7 @@ from .devices import PRECISIONS
 from .errors import NSTError
 from .layers import layer_info
 from .losses import GRAM_NORMS, normalize_blend
+from .statistics import STYLE_LOSSES
 from .vgg import POOLINGS
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -52,6 +53,14 @@ class StyleConfig:
     style_weight: float = field(default=1e5, metadata=_opt("style weight beta", metavar="BETA"))
     tv_weight: float = field(default=0.0, metadata=_opt("total-variation weight (smoothness)", metavar="W"))
     gram_norm: str = field(default="chw", metadata=_opt("Gram matrix normalisation", choices=GRAM_NORMS))
+    style_loss: str = field(
+        default="gram",
+        metadata=_opt(
+            "the style statistic: Gram matrices, per-channel mean and std, sliced Wasserstein, or 3x3 patches "
+            "(Li and Wand: use deep layers such as relu3_1 relu4_1)",
+            choices=STYLE_LOSSES,
+        ),
+    )
     pooling: str = field(default="max", metadata=_opt("VGG pooling (the paper recommends avg)", choices=POOLINGS))
     steps: int = field(
         default=300, metadata=_opt("evaluations of the objective (forward + backward passes)", metavar="N")
@@ -105,6 +114,7 @@ class StyleConfig:
         for name in ("content_weight", "style_weight", "tv_weight"):
             set_(self, name, check_weight(getattr(self, name), name.replace("_", " ")))
         set_(self, "gram_norm", check_choice(self.gram_norm, GRAM_NORMS, "Gram normalisation"))
+        set_(self, "style_loss", check_choice(self.style_loss, STYLE_LOSSES, "style loss"))
         set_(self, "pooling", check_choice(self.pooling, POOLINGS, "pooling"))
         set_(self, "steps", check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))
         set_(self, "tol", check_number(self.tol, "tol", minimum=0, maximum=0.5))
