@@ -64,11 +64,20 @@ def measure(weights=None, out_dir=None, pairs=PAIRS, seeds=SEEDS, steps=STEPS, s
                     r = S.transfer(photo, painting, nets[net], stat, ratio=RATIO, seed=seed, steps=steps, tol=TOL)
                     pictures[(stat, net, seed)] = r.image
                     runs.append(
-                        {"pair": p, "seed": seed, "statistic": stat, "network": net, "seconds": r.seconds,
-                         "steps": r.evaluations, "converged": r.stopped == "converged"}
+                        {
+                            "pair": p,
+                            "seed": seed,
+                            "statistic": stat,
+                            "network": net,
+                            "seconds": r.seconds,
+                            "steps": r.evaluations,
+                            "converged": r.stopped == "converged",
+                        }
                     )
-                    print(f"  statistics: pair {p} seed {seed} {stat} in {net}: {r.evaluations} steps, "
-                          f"{r.seconds:.1f} s", flush=True)
+                    print(
+                        f"  statistics: pair {p} seed {seed} {stat} in {net}: {r.evaluations} steps, {r.seconds:.1f} s",
+                        flush=True,
+                    )
         table = S.judge_table(S.cross_evaluate(pictures, photo, painting, judges, seed=0))
         for run in runs:
             if run["pair"] == p:

@@ -123,7 +123,9 @@ def test_objective_with_every_statistic_blends_and_balances(model, name):
     config = nst.make_config(style_loss=name, style_layers=layers, content_layers=("relu3_1",), blend=(3, 1))
     objective = build_objective(model, content, styles, config)
     expected = None if name == "gram" else name  # the Gram statistic keeps the seed's own path (masks, caching)
-    assert all(getattr(term.statistic, "name", None) == expected for group in objective.style_terms for _, term in group)
+    assert all(
+        getattr(term.statistic, "name", None) == expected for group in objective.style_terms for _, term in group
+    )
     raw = objective.losses(content)
     per_style = [v.item() for v in raw["per_style"]]
     assert raw["style"].item() == pytest.approx(0.75 * per_style[0] + 0.25 * per_style[1], rel=1e-5)
@@ -149,7 +151,12 @@ def test_a_mask_needs_the_gram_statistic(model):
 
 def test_stylize_and_the_command_line_take_the_style_loss(tiny_images, tmp_path, model):
     result = nst.stylize(
-        tiny_images["content"], tiny_images["style0"], model=model, size=32, steps=3, style_loss="mean_std",
+        tiny_images["content"],
+        tiny_images["style0"],
+        model=model,
+        size=32,
+        steps=3,
+        style_loss="mean_std",
         progress=False,
     )
     assert result.config["style_loss"] == "mean_std"
@@ -237,9 +244,17 @@ def test_cross_evaluation_scores_the_photo_and_the_painting_as_the_ends_of_the_s
 
 def test_the_fair_score_leaves_out_the_pictures_own_network():
     rows = [
-        {"picture": ("gram", "a"), "statistic": "gram", "network": "a", "judge_statistic": s, "judge_network": n,
-         "style": {"a": 0.1, "b": 0.7}[n] + {"gram": 0, "patch": 0.2}[s], "content": {"a": 0.3, "b": 0.5}[n]}
-        for n in ("a", "b") for s in ("gram", "patch")
+        {
+            "picture": ("gram", "a"),
+            "statistic": "gram",
+            "network": "a",
+            "judge_statistic": s,
+            "judge_network": n,
+            "style": {"a": 0.1, "b": 0.7}[n] + {"gram": 0, "patch": 0.2}[s],
+            "content": {"a": 0.3, "b": 0.5}[n],
+        }
+        for n in ("a", "b")
+        for s in ("gram", "patch")
     ]
     out = S.judge_table(rows)[("gram", "a")]
     assert out["fair_style"] == pytest.approx((0.7 + 0.9) / 2)  # network b only

@@ -94,7 +94,8 @@ class _Judge:
         with torch.no_grad():
             feats = self.model(picture, self.layers)
             return {
-                s: sum(self.stats[s].loss(feats[n], t).item() for n, t in self.targets[s].items()) / len(self.targets[s])
+                s: sum(self.stats[s].loss(feats[n], t).item() for n, t in self.targets[s].items())
+                / len(self.targets[s])
                 for s in self.statistics
             }
 
