@@ -836,7 +836,8 @@ def statistics_report(s):
         "mean/std or patch statistic, started from the photo). *vs Gram/VGG19*: the mean paired difference of the "
         "fair distance from the Gram statistic in VGG19 (+- its standard error over pairs and seeds); **bold** "
         "where it is more than twice that, more than twice the seed-to-seed spread of a difference and at least "
-        "0.005: larger than the noise.",
+        "0.005: larger than the noise. A picture's own network is left out of its judges, so rows of different "
+        "networks are judged by different pairs of networks: compare statistics within a network first.",
         "",
         "| statistic | network | s to converge | steps | content kept | self | fair | by Gram | by mean/std "
         "| by sliced W. | by patch | spread | vs Gram/VGG19 |",
