@@ -809,10 +809,6 @@ def sound_report(s, check):
     return lines
 
 
-if __name__ == "__main__":
-    main()
-
-
 def statistics_report(s):
     load = s["load_average"]
     names = {"vgg19": "VGG19, loaded weights", "vgg19_random": "VGG19, random weights", "shallow": "shallow, random"}
@@ -839,16 +835,17 @@ def statistics_report(s):
         "0.005: larger than the noise. A picture's own network is left out of its judges, so rows of different "
         "networks are judged by different pairs of networks: compare statistics within a network first.",
         "",
-        "| statistic | network | s to converge | steps | content kept | self | fair | by Gram | by mean/std "
-        "| by sliced W. | by patch | spread | vs Gram/VGG19 |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| statistic | network | s (to tol or {s['steps']} steps) | steps | converged | content kept | self | fair "
+        "| by Gram | by mean/std | by sliced W. | by patch | spread | vs Gram/VGG19 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for c in s["cells"]:
         j = c["by_judge"]
         vs = f"{c['vs_reference']:+.3f} +- {c['vs_reference_se']:.3f}"
         lines.append(
             f"| {c['statistic']} | {names.get(c['network'], c['network'])} | {c['seconds']:.1f} | {c['steps']:.0f} "
-            f"| {c['content_kept']:.2f} | {c['self_style']:.3f} | {c['fair_style']:.3f} | {j['gram']:.3f} "
+            f"| {c['converged']}/{c['runs']} | {c['content_kept']:.2f} | {c['self_style']:.3f} | {c['fair_style']:.3f} "
+            f"| {j['gram']:.3f} "
             f"| {j['mean_std']:.3f} | {j['sliced_wasserstein']:.3f} | {j['patch']:.3f} | {c['seed_spread']:.3f} "
             f"| {'**' + vs + '**' if c['beyond_noise'] else vs} |"
         )
@@ -858,3 +855,7 @@ def statistics_report(s):
         "",
     ]
     return lines
+
+
+if __name__ == "__main__":
+    main()

@@ -153,6 +153,18 @@ def _spread(runs):
     return math.sqrt(_mean(variances)) if variances else float("nan")
 
 
+def figure_again(weights, path, seed=0, size=SIZE, steps=STEPS):
+    """Only the figure: the first pair's twelve transfers at ``seed`` (the same pictures ``measure`` makes)."""
+    judges = {name: S.load_network(name, weights, seed=seed) for name in S.NETWORKS}
+    photo, painting = _image(PAIRS[0][0], size), _image(PAIRS[0][1], size)
+    pictures = {"photo": photo, "painting": painting}
+    for stat in nst.STYLE_LOSSES:
+        for net in S.NETWORKS:
+            r = S.transfer(photo, painting, judges[net], stat, ratio=RATIO, seed=seed, steps=steps, tol=TOL)
+            pictures[(stat, net, seed)] = r.image
+    figure(pictures, path, PAIRS[0])
+
+
 def figure(pictures, path, pair):
     import matplotlib
 
@@ -160,7 +172,7 @@ def figure(pictures, path, pair):
     import matplotlib.pyplot as plt
 
     names = {"vgg19": "VGG19 (loaded weights)", "vgg19_random": "VGG19, random weights", "shallow": "shallow, random"}
-    fig, axes = plt.subplots(len(S.NETWORKS), len(nst.STYLE_LOSSES) + 1, figsize=(12, 6.6))
+    fig, axes = plt.subplots(len(S.NETWORKS), len(nst.STYLE_LOSSES) + 1, figsize=(12, 7.2))
     for i, net in enumerate(S.NETWORKS):
         first = pictures["photo"] if i == 0 else pictures["painting"] if i == 1 else None
         axes[i, 0].axis("off")
@@ -170,7 +182,7 @@ def figure(pictures, path, pair):
         for j, stat in enumerate(nst.STYLE_LOSSES):
             ax = axes[i, j + 1]
             ax.imshow(pictures[(stat, net, 0)][0].permute(1, 2, 0).clamp(0, 1).numpy())
-            ax.set_title(f"{stat} in {names[net]}", fontsize=9)
+            ax.set_title(f"{stat}\nin {names[net]}", fontsize=9)
             ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=70)
