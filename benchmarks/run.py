@@ -210,6 +210,12 @@ def balance(args):
     return _measure_in_child("balance", args, "balance")
 
 
+def statistics(args):
+    """What is style? (``benchmarks/style_statistics.py``): four statistics in three networks on four pairs, two
+    seeds, each picture judged in the networks it was not optimised in."""
+    return _measure_in_child("style_statistics", args, "style statistics")
+
+
 MEASURES = {
     "highres": highres,
     "browser": browser,
@@ -222,6 +228,7 @@ MEASURES = {
     "paper": paper,
     "balance": balance,
     "realtime": realtime,
+    "statistics": statistics,
 }
 
 
@@ -254,10 +261,11 @@ def main(argv=None):
         choices=["all", *MEASURES],
         default="all",
         help="highres / browser / notebooks / feedforward / video / convergence / curves / sound / paper / balance / "
-        "realtime: measure only the high-resolution run / the laboratory in Chromium / the notebooks' run times / the "
-        "real-time network / the three ways to paint a clip / the stopping rule tol / objective "
+        "realtime / statistics: measure only the high-resolution run / the laboratory in Chromium / the notebooks' run "
+        "times / the real-time network / the three ways to paint a clip / the stopping rule tol / objective "
         "against time / style transfer for sound / the paper's normalised network / balancing several styles / the "
-        "real-time network with a critic, a temporal term and on a clip, and update results/latest.json",
+        "real-time network with a critic, a temporal term and on a clip / notebook 10's style statistics, and update "
+        "results/latest.json",
     )
     p.add_argument(
         "--notebooks",
@@ -310,6 +318,7 @@ def main(argv=None):
     r["sound"] = sound(args)
     r["paper"] = paper(args)
     r["balance"] = balance(args)
+    r["statistics"] = statistics(args)
     r["notebooks"] = notebooks(args)
     (out_dir / "latest.json").write_text(json.dumps(r, indent=2))
     Path(args.out).write_text(report(r, args))
@@ -486,6 +495,8 @@ def report(r, args):
         lines += balance_report(r["balance"], check)
     if r.get("realtime"):
         lines += realtime_report(r["realtime"], check)
+    if r.get("statistics"):
+        lines += statistics_report(r["statistics"])
     if r.get("notebooks"):
         lines += [
             f"Notebooks run top to bottom at their CPU defaults (nbclient, a fresh kernel each, one at a time, "
@@ -1013,6 +1024,54 @@ def realtime_report(x, check):
         "![held-out photos: each network](results/realtime.png)",
         "",
         "![frames 5 and 6 of each network's clip, and what changed beyond the motion](results/realtime_video.png)",
+        "",
+    ]
+    return lines
+
+
+def statistics_report(s):
+    load = s["load_average"]
+    names = {"vgg19": "VGG19, loaded weights", "vgg19_random": "VGG19, random weights", "shallow": "shallow, random"}
+    pairs = ", ".join(f"{Path(c).stem} / {Path(p).stem}" for c, p in s["pairs"])
+    lines = [
+        "## What is style? Statistics and networks judged fairly (notebook 10)",
+        "",
+        f"Measured {s['date']} (`--only statistics`; VGG19's loaded weights from "
+        f"`{Path(s['weights'].strip(chr(39))).name}`): "
+        f"{len(s['pairs'])} photo / painting pairs ({pairs}) at {s['size']} px, seeds "
+        f"{', '.join(map(str, s['seeds']))}; each objective calibrated (both terms 1 at the start, style weighted "
+        f"{s['ratio']:g} times content), L-BFGS from the photo until tol {s['tol']:g} or {s['steps']} steps; torch "
+        f"with {s['threads']} threads, load average (1, 5, 15 min) {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} "
+        f"before and {load[3]:.1f}, {load[4]:.1f}, {load[5]:.1f} after ({s['wall_seconds'] / 60:.0f} min in all).",
+        "",
+        "*Style distance*: a picture's distance to the painting relative to the photo's (1: as far as the photo, "
+        "0: as near as the painting), under each statistic, averaged over the networks the picture was **not** "
+        "optimised in (*fair*); *self*: its own statistic in its own network. *Content kept*: 1 - its content "
+        "distance to the photo (relu4_2) over the painting's, in the other networks. *Spread*: the seed-to-seed "
+        "standard deviation of the fair distance (0 where nothing is random: the loaded VGG19 with the Gram, "
+        "mean/std or patch statistic, started from the photo). *vs Gram/VGG19*: the mean paired difference of the "
+        "fair distance from the Gram statistic in VGG19 (+- its standard error over pairs and seeds); **bold** "
+        "where it is more than twice that, more than twice the seed-to-seed spread of a difference and at least "
+        "0.005: larger than the noise. A picture's own network is left out of its judges, so rows of different "
+        "networks are judged by different pairs of networks: compare statistics within a network first.",
+        "",
+        f"| statistic | network | s (to tol or {s['steps']} steps) | steps | converged | content kept | self | fair "
+        "| by Gram | by mean/std | by sliced W. | by patch | spread | vs Gram/VGG19 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for c in s["cells"]:
+        j = c["by_judge"]
+        vs = f"{c['vs_reference']:+.3f} +- {c['vs_reference_se']:.3f}"
+        lines.append(
+            f"| {c['statistic']} | {names.get(c['network'], c['network'])} | {c['seconds']:.1f} | {c['steps']:.0f} "
+            f"| {c['converged']}/{c['runs']} | {c['content_kept']:.2f} | {c['self_style']:.3f} | {c['fair_style']:.3f} "
+            f"| {j['gram']:.3f} "
+            f"| {j['mean_std']:.3f} | {j['sliced_wasserstein']:.3f} | {j['patch']:.3f} | {c['seed_spread']:.3f} "
+            f"| {'**' + vs + '**' if c['beyond_noise'] else vs} |"
+        )
+    lines += [
+        "",
+        "![the first pair under every statistic and network](results/statistics.png)",
         "",
     ]
     return lines

@@ -14,6 +14,7 @@ weights            where VGG19's weights come from (file, env var, torchvision c
 normalize          the paper's normalised VGG19: every filter's mean activation over the photos is 1
 vgg                the feature extractor with ImageNet normalisation in front; which network it is
 losses             Gram matrices, content / style / TV losses, blend weights
+statistics         style statistics: Gram, mean and std, sliced Wasserstein, patches
 color              colour preservation (luminance, histogram)
 config             ``StyleConfig``: one configuration object, and the presets
 prepare            one set-up of a run: device, images, sizes, memory, VGG19 (``prepare_run``)
@@ -33,6 +34,7 @@ lab                the alpha/beta laboratory (notebook 6): ``LiveSession``, ``La
 feedforward        real-time style (notebook 8): a network trained with the same objective
 video              clips (notebook 9): optical flow, warping, occlusions, the temporal loss
 sound              sound (notebook 12): spectrograms, a random 1-D network, Griffin-Lim
+style_stats        what is style? (notebook 10): random and shallow networks, fair cross-evaluation
 =================  ==============================================================
 
 ``cli`` (``python -m nst_helpers``) sits on top of everything.
@@ -76,6 +78,7 @@ _EXPORTS = {
     "layers": ["LAYERS", "layer_index", "layer_info", "layer_table", "paper_name", "receptive_field", "tutorial_name"],
     "losses": ["content_loss", "gram_matrix", "normalize_blend", "style_loss", "tv_loss"],
     "normalize": ["normalize_vgg19"],
+    "statistics": ["STYLE_LOSSES", "make_statistic"],
     "objective": ["ContentTerm", "Objective", "StyleTerm", "build_objective"],
     "optimize": ["OptimizationResult", "initial_image", "optimize_image"],
     "prepare": ["RunSetup", "prepare_run"],

@@ -15,6 +15,7 @@ from .devices import PRECISIONS
 from .errors import NSTError
 from .layers import layer_info
 from .losses import CONTENT_NORMS, GRAM_NORMS, normalize_blend
+from .statistics import STYLE_LOSSES
 from .vgg import POOLINGS
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -67,6 +68,14 @@ class StyleConfig:
         metadata=_opt(
             "content loss: the mean squared difference, or the paper's half sum of squared differences",
             choices=CONTENT_NORMS,
+        ),
+    )
+    style_loss: str = field(
+        default="gram",
+        metadata=_opt(
+            "the style statistic: Gram matrices, per-channel mean and std, sliced Wasserstein, or 3x3 patches "
+            "(Li and Wand: use deep layers such as relu3_1 relu4_1)",
+            choices=STYLE_LOSSES,
         ),
     )
     pooling: str = field(default="max", metadata=_opt("VGG pooling (the paper recommends avg)", choices=POOLINGS))
@@ -136,6 +145,7 @@ class StyleConfig:
             set_(self, name, check_weight(getattr(self, name), name.replace("_", " ")))
         set_(self, "gram_norm", check_choice(self.gram_norm, GRAM_NORMS, "Gram normalisation"))
         set_(self, "content_norm", check_choice(self.content_norm, CONTENT_NORMS, "content loss normalisation"))
+        set_(self, "style_loss", check_choice(self.style_loss, STYLE_LOSSES, "style loss"))
         set_(self, "pooling", check_choice(self.pooling, POOLINGS, "pooling"))
         set_(self, "normalize_network", _flag(self.normalize_network, "normalize_network"))
         set_(self, "steps", check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, integer=True))

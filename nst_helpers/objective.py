@@ -24,6 +24,7 @@ from .checks import check_choice, check_weight
 from .devices import bfloat16_is_fast
 from .errors import NSTError
 from .losses import CONTENT_NORMS, content_loss, gram_matrix, normalize_blend, style_loss, temporal_loss, tv_loss
+from .statistics import make_statistic
 
 #: The weighted parts of the objective recorded at every step (``OptimizationResult.history``).
 PARTS = ("content", "style", "tv", "total")
@@ -64,10 +65,17 @@ class StyleTerm:
     With a ``mask`` (1x1xHxW in [0, 1], the picture's size) only the masked region is compared
     (Gatys et al. 2017): the activations are weighted by the mask shrunk to the layer's grid, and the
     Gram matrix is divided by the mask's mean square so that it has the whole-image scale.
+
+    With a ``statistic`` (``statistics.py``: mean and standard deviation, sliced Wasserstein, patches)
+    the term compares that statistic instead, ``target`` being what ``statistic.target`` made of the
+    painting's activations; masks work with Gram matrices only.
     """
 
-    def __init__(self, layer, target_gram, norm="chw", mask=None):
-        self.layer, self.target, self.norm, self.mask = layer, target_gram.detach(), norm, mask
+    def __init__(self, layer, target_gram, norm="chw", mask=None, statistic=None):
+        if statistic is not None and mask is not None:
+            raise NSTError(f"a mask works with the Gram statistic only, not with style loss {statistic.name}")
+        target = target_gram.detach() if torch.is_tensor(target_gram) else target_gram
+        self.layer, self.target, self.norm, self.mask, self.statistic = layer, target, norm, mask, statistic
 
     def gram(self, feats):
         f = feats[self.layer]
@@ -79,6 +87,8 @@ class StyleTerm:
     def __call__(self, feats, grams=None):
         """``grams``: a dict shared by the terms of one evaluation, so that styles compared without
         masks compute the picture's Gram matrix at a layer once."""
+        if self.statistic is not None:
+            return self.statistic.loss(feats[self.layer], self.target)
         if grams is None:
             return style_loss(self.gram(feats), self.target)
         key = (self.layer, None if self.mask is None else id(self.mask))
@@ -249,10 +259,14 @@ def build_objective(model, content, styles, config, masks=None):
     """The objective of a ``StyleConfig`` for a content image and a list of style images (tensors).
 
     Targets are computed once, without gradients: the photo's activations at the content layers and
-    each painting's Gram matrices at the style layers. ``masks``: one region per style image or None.
+    each painting's Gram matrices (or the statistic ``config.style_loss`` names) at the style layers.
+    ``masks``: one region per style image or None.
     """
     if masks is not None and len(masks) != len(styles):
         raise NSTError(f"got {len(masks)} masks for {len(styles)} style images: give one region per style")
+    if masks is not None and config.style_loss != "gram":
+        raise NSTError(f"a mask works with style loss gram only, not {config.style_loss}: use --style-loss gram")
+    statistic = None if config.style_loss == "gram" else make_statistic(config.style_loss, seed=config.random_seed)
     blend = config.blend_for(len(styles)) if styles else None
     if config.precision == "bfloat16":
         if content.device.type not in ("cpu", "cuda"):
@@ -277,12 +291,17 @@ def build_objective(model, content, styles, config, masks=None):
                 if masks is None
                 else F.interpolate(masks[i].to(content), size=content.shape[-2:], mode="bilinear", align_corners=False)
             )
-            style_terms.append(
-                [
+            if statistic is not None:
+                group = [
+                    (w, StyleTerm(layer, statistic.target(feats[layer]), statistic=statistic))
+                    for layer, w in zip(config.style_layers, layer_weights)
+                ]
+            else:
+                group = [
                     (w, StyleTerm(layer, gram_matrix(feats[layer], config.gram_norm), config.gram_norm, mask))
                     for layer, w in zip(config.style_layers, layer_weights)
                 ]
-            )
+            style_terms.append(group)
         objective = Objective(
             model,
             terms,

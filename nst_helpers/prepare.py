@@ -43,7 +43,7 @@ def run_device(model=None, device="auto"):
 def check_model(model, config):
     """``model``, unless it is not the network ``config`` describes (``NETWORK_FIELDS``): an ``NSTError``."""
     for name, (_, attribute) in NETWORK_FIELDS.items():
-        have, want = getattr(model, attribute, None), getattr(config, name)
+        have, want = getattr(model, attribute, False if attribute == "normalized" else None), getattr(config, name)
         if have == want:
             continue
         if name == "pooling":

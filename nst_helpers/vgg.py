@@ -129,7 +129,8 @@ def load_vgg19(weights=None, device="auto", pooling="max", progress=True, normal
 def describe_vgg(model):
     """Which network made a picture: ``(text, info)``, a short line and a dict of plain values (the
     weights: torchvision's ImageNet VGG19 by its weights name and file, a local file by name and short
-    sha256, or random with its seed; the pooling; normalised or not, and on which images)."""
+    sha256, or random with its seed; the pooling; normalised or not, and on which images). A model with an
+    ``about`` attribute (a line) is described by it instead of by its weights."""
     info = {
         "weights": describe_source(getattr(model, "source", "unknown")),
         "pooling": getattr(model, "pooling", "max"),
@@ -141,7 +142,11 @@ def describe_vgg(model):
         info["calibration_key"] = norm["calibration_key"]
         info["rare_filters"] = norm["rare_total"]
     w = info["weights"]
-    if w["kind"] == "torchvision":
+    about = getattr(model, "about", None)  # a network that says what it is (notebook 10's random networks)
+    if about:
+        text = about
+        info["about"] = about
+    elif w["kind"] == "torchvision":
         text = f"VGG19 with torchvision's ImageNet weights ({w['name']}, {w['file']})"
     elif w["kind"] == "file":
         text = f"VGG19 with the weights file {w['name']} (sha256 {w['sha256']})"

@@ -257,7 +257,7 @@ def photos_dir(tmp_path):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("method", "magic", "unknown method 'magic': use one of independent, warm, temporal"),
+        ("method", "magic", "unknown method 'magic': use one of independent, warm, temporal, network"),
         ("flow", "lucas", "unknown flow method 'lucas': use one of dis, farneback"),
         ("temporal_weight", -1, "temporal weight must be at least 0, not -1"),
         ("tol", 2, "tol must be at most 0.5, not 2"),
