@@ -21,6 +21,7 @@ NOTEBOOKS = (
     ("07_beyond_the_paper.ipynb", "Beyond the seed: paper preset, colour, smoothness, scale, balance, high resolution"),
     ("08_real_time_style.ipynb", "Real-time style: a feed-forward network trained with the course's losses"),
     ("09_video.ipynb", "Video: optical flow, occlusions and the temporal loss against flicker"),
+    ("11_arbitrary_style.ipynb", "Arbitrary style in one pass: AdaIN and a decoder trained on photos alone"),
     ("12_sound.ipynb", "Beyond images: style transfer for sound with a random network and Griffin-Lim"),
 )
 
@@ -289,6 +290,26 @@ REFERENCES = tuple(
             "",
         ),
         (
+            "huang2017",
+            "X. Huang, S. Belongie",
+            2017,
+            "Arbitrary Style Transfer in Real-Time with Adaptive Instance Normalization",
+            "IEEE International Conference on Computer Vision (ICCV 2017)",
+            "1703.06868",
+            "10.1109/ICCV.2017.167",
+            "",
+        ),
+        (
+            "li2017universal",
+            "Y. Li, C. Fang, J. Yang, Z. Wang, X. Lu, M.-H. Yang",
+            2017,
+            "Universal Style Transfer via Feature Transforms",
+            "Advances in Neural Information Processing Systems 30 (NIPS 2017)",
+            "1705.08086",
+            "",
+            "",
+        ),
+        (
             "johnson2016",
             "J. Johnson, A. Alahi, L. Fei-Fei",
             2016,
@@ -402,6 +423,7 @@ NOTEBOOK_REFERENCES = {
     "07": ("gatys2016", "gatys2016color", "gatys2017", "rudin1992", "mahendran2015", "johnson2016"),
     "08": ("johnson2016", "gatys2016", "ulyanov2016", "odena2016", "ioffe2015", "he2016", "kingma2015", "simonyan2015"),
     "09": ("ruder2016", "ruder2018", "kroeger2016", "farneback2003", "gatys2016"),
+    "11": ("huang2017", "li2017universal", "ulyanov2016", "johnson2016", "gatys2016", "odena2016", "simonyan2015"),
     "12": (
         "ulyanov2016audio",
         "gatys2015texture",
