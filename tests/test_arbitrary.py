@@ -330,9 +330,9 @@ def test_other_weights_are_let_through_when_asked(model, tmp_path):
 
 def _torchrun(args, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "0"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     return subprocess.run(
-        [*cmd, "-m", "nst_helpers", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        [*cmd, "-m", "nst_helpers", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
     )
 
 

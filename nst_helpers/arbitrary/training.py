@@ -56,12 +56,15 @@ class DecoderConfig:
         ),
     )
     width: int = field(default=32, metadata=_opt("decoder channels of its last block (VGG19's: 64)", metavar="N"))
-    steps: int = field(default=1500, metadata=_opt("Adam steps", metavar="N"))
+    steps: int = field(default=2000, metadata=_opt("Adam steps", metavar="N"))
     batch_size: int = field(default=4, metadata=_opt("crops per step (per process)", metavar="N"))
     crop: int = field(default=128, metadata=_opt("side of the square training crops in px", metavar="PX"))
-    lr: float = field(default=1e-3, metadata=_opt("Adam's learning rate (half cosine to a tenth)", metavar="LR"))
+    lr: float = field(default=2e-3, metadata=_opt("Adam's learning rate (half cosine to a tenth)", metavar="LR"))
+    # The feature term is relative (divided by the features' mean square) and starts near 1 while the pixel
+    # term starts near 0.1; at weight 1 it drowned the pixels and the decoder painted in greys for hundreds of
+    # steps; 0.05 rebuilt held-out photos about 2 dB better after 300 steps (the report of issue 29).
     feature_weight: float = field(
-        default=1.0, metadata=_opt("weight of the feature reconstruction loss (pixel loss: 1)", metavar="W")
+        default=0.05, metadata=_opt("weight of the feature reconstruction loss (pixel loss: 1)", metavar="W")
     )
     style_weight: float = field(default=1.0, metadata=_opt("AdaIN style loss weight (with --styles)", metavar="W"))
     colour_jitter: float = field(
