@@ -559,10 +559,10 @@ def run_apply_decoder(args, decoder_path, size):
     """``apply decoder.pt PHOTO [PHOTO ...] --style PAINTING [...] -o OUT``: AdaIN in one pass per photo."""
     from . import files
     from .arbitrary import check_encoder, load_decoder, paint
-    from .checks import check_number, check_size
+    from .checks import MAX_SIZE, check_number, check_size
     from .color import check_mode
     from .devices import resolve_device
-    from .images import image_files, image_format, probe_image, save_image, source_path
+    from .images import check_target, image_files, image_format, probe_image, save_image, source_path
     from .losses import normalize_blend
     from .vgg import load_vgg19
     from .weights import weights_file
@@ -606,8 +606,10 @@ def run_apply_decoder(args, decoder_path, size):
     report = _report_path(args.report, outputs[0] if single else out_dir, inputs, args.force)
     for path in styles:  # every painting and photo read to its end before VGG19 is loaded
         probe_image(path, "style image")
-    for path in photos:
-        probe_image(path, "photo")
+    for path in photos:  # each one's size too, so no picture is written before a bad photo is found
+        info = probe_image(path, "photo")
+        wanted = size if size is not None or max(info.width, info.height) <= MAX_SIZE else MAX_SIZE
+        check_target(info.width, info.height, wanted, f"photo {str(path)[:80]!r}", option="size (--size)")
     device = resolve_device(args.device)
     decoder = load_decoder(decoder_path, device)
     model = load_vgg19(args.weights, device=device, progress=not args.quiet)

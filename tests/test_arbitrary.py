@@ -254,6 +254,7 @@ def test_paint_keeps_the_photo_size_and_its_controls(model, tiny_images):
 # ------------------------------------------------------------------------------------ command line
 
 
+@pytest.mark.slow
 def test_train_arbitrary_then_apply_any_painting(photos, tmp_path, capsys):
     decoder = tmp_path / "decoder.pt"
     assert main(["train", "--arbitrary", "--images", str(photos), "-o", str(decoder), *TINY, *FAST]) == 0
@@ -297,6 +298,7 @@ def test_train_arbitrary_then_apply_any_painting(photos, tmp_path, capsys):
             "other VGG19 weights",
         ),
         (["apply", "{tmp}/net.pt", "chelsea", "--style", "the_scream", "-o", "{tmp}/o.png"], "--style is for decoders"),
+        (["apply", "{tmp}/d.pt", "chelsea", "{tmp}/tiny.png", "--style", "the_scream", "-o", "{tmp}/out"], "tiny.png"),
         (["train", "--arbitrary", "the_scream", "-o", "{tmp}/x.pt"], "--styles DIR"),
         (["train", "--arbitrary", "--layer", "relu5_1", "-o", "{tmp}/x.pt"], "invalid choice"),
         (["train", "--arbitrary", "-o", "{tmp}/mine.png"], "should end in .pt"),
@@ -309,6 +311,7 @@ def test_bad_command_lines_get_one_line_and_write_nothing(args, message, model, 
     nst.save_network(nst.TransformNet(4, 0), tmp_path / "net.pt")
     torch.save(_other(model).features.state_dict(), tmp_path / "w.pth")
     (tmp_path / "mine.png").write_bytes(b"my precious picture")
+    Image.new("RGB", (3, 3)).save(tmp_path / "tiny.png")
     before = sorted(p.name for p in tmp_path.iterdir())
     assert main([a.replace("{tmp}", str(tmp_path)) for a in args]) == 2
     err = capsys.readouterr().err
@@ -317,6 +320,7 @@ def test_bad_command_lines_get_one_line_and_write_nothing(args, message, model, 
     assert (tmp_path / "mine.png").read_bytes() == b"my precious picture"
 
 
+@pytest.mark.slow
 def test_other_weights_are_let_through_when_asked(model, tmp_path):
     ar.save_decoder(ar.Decoder("relu3_1", 8), tmp_path / "d.pt", {"encoder": "0123456789abcdef"})
     out = tmp_path / "o.png"
