@@ -305,7 +305,7 @@ def _add_train(commands, parents):
     _config_options(
         p,
         DecoderConfig,
-        only=("layer", "feature_weight"),
+        only=("layer", "feature_weight", "colour_jitter"),
         defaults=DECODER_PRESETS["default"],
         title="arbitrary style (train --arbitrary; DecoderConfig, whose other fields are the options above)",
     )
@@ -337,8 +337,8 @@ def run_train(args):
 
     if args.arbitrary:
         return run_train_arbitrary(args)
-    if args.styles or args.layer or args.feature_weight:
-        raise NSTError("--styles, --layer and --feature-weight are for train --arbitrary")
+    if args.styles or args.layer or args.feature_weight or args.colour_jitter:
+        raise NSTError("--styles, --layer, --feature-weight and --colour-jitter are for train --arbitrary")
     if args.style is None:
         raise NSTError("give the painting to train for (STYLE), or --arbitrary to train a decoder for any painting")
     training = make_train_config("default", **_given(args, TRAIN_OPTIONS))
@@ -372,7 +372,7 @@ def run_train(args):
     )
     if result.stopped == "interrupted":
         return result.stopped
-    if not args.quiet:
+    if not args.quiet and _is_main_process():
         print(f"saved {output} ({result.steps} steps, {result.seconds:.0f} s)")
     return None
 
