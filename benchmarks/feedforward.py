@@ -25,10 +25,11 @@ SIZE = 128
 STYLE = "starry_night"
 
 
-def judge_objective(model, photo):
-    """The seed objective for ``photo`` against the painting, at ``SIZE``: built once per photo."""
+def judge_objective(model, photo, style=STYLE):
+    """The seed objective for ``photo`` against the painting, at ``SIZE``: built once per photo (and painting;
+    ``benchmarks/arbitrary.py`` judges its one-pass pictures with it too)."""
     return nst.build_objective(
-        model, nst.load_image(photo, size=SIZE), [nst.load_image(STYLE, size=SIZE)], nst.PRESETS["seed"]
+        model, nst.load_image(photo, size=SIZE), [nst.load_image(style, size=SIZE)], nst.PRESETS["seed"]
     )
 
 

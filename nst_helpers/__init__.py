@@ -7,7 +7,9 @@ above it; ``tests/test_layout.py`` checks it), is what notebooks 1 to 5 teach:
 errors, checks     the one exception type; checks of values and the package's limits
 files              safe paths, outputs that never replace an input, atomic writes
 images             bundled examples, loading, resizing, tensors, saving
+photos             the training photos, the held-out ones, random crops
 devices            cuda / mps / cpu, the seed's 128 / 512 px, bfloat16
+distributed        training on several processes (torchrun, DistributedDataParallel)
 layers             VGG19 layer names: the paper's (conv4_2) and the tutorial's (conv_10)
 memory             memory estimates before a run
 weights            where VGG19's weights come from (file, env var, torchvision cache)
@@ -31,6 +33,7 @@ reverse, and not from each other):
 
 =================  ==============================================================
 lab                the alpha/beta laboratory (notebook 6): ``LiveSession``, ``Lab``
+arbitrary          arbitrary style in one pass (notebook 11): AdaIN and a decoder trained on photos
 feedforward        real-time style (notebook 8): a network trained with the same objective
 video              clips (notebook 9): optical flow, warping, occlusions, the temporal loss
 sound              sound (notebook 12): spectrograms, a random 1-D network, Griffin-Lim
@@ -102,7 +105,17 @@ _RENAMED = {"WEIGHTS_ENV_VAR": "ENV_VAR"}
 __all__ = sorted(_WHERE) + ["course", "fast_mode"]
 
 
-_MODULES = set(_EXPORTS) | {"cli", "course", "files", "memory", "optimize", "weights"}
+_MODULES = set(_EXPORTS) | {
+    "arbitrary",
+    "cli",
+    "course",
+    "distributed",
+    "files",
+    "memory",
+    "optimize",
+    "photos",
+    "weights",
+}
 
 
 def __getattr__(name):

@@ -248,10 +248,11 @@ NETWORK_SUFFIXES = (".pt", ".pth")
 
 
 def _add_train(commands, parents):
+    from .arbitrary import DECODER_PRESETS, DecoderConfig
     from .config import StyleConfig
     from .feedforward import NETWORK_SIZES, TRAIN_PRESETS, TrainConfig
 
-    default = TRAIN_PRESETS["default"]
+    default, decoder = TRAIN_PRESETS["default"], DECODER_PRESETS["default"]
     p = commands.add_parser(
         "train",
         parents=parents,
@@ -264,13 +265,31 @@ def _add_train(commands, parents):
         + f"\nloss: the seed preset's objective with style weight {default.style_weight:g}, half the seed's (a "
         "network that paints every photo keeps content and style in better balance with it), unless the "
         "loss options change it."
+        f"\n--arbitrary: a decoder for AdaIN (Huang and Belongie 2017) trained on photos alone; its defaults: "
+        f"layer {decoder.layer}, width {decoder.width}, {decoder.steps} steps of {decoder.batch_size} crops of "
+        f"{decoder.crop} px, lr {decoder.lr:g}, style weight {decoder.style_weight:g} (with --styles)."
         "\nThe network file is written every --checkpoint-every steps and at the end; Ctrl-C stops "
-        "training and keeps it usable (exit status 130).",
+        "training and keeps it usable (exit status 130)."
+        "\nSeveral processes: torchrun --nproc_per_node N -m nst_helpers train ... (DistributedDataParallel: "
+        "gloo on CPUs, NCCL on GPUs; each process its own crops, only the first writes).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(handler=run_train)
-    p.add_argument("style", metavar="STYLE", help="the painting (a path or a bundled example name)")
+    p.add_argument(
+        "style",
+        nargs="?",
+        metavar="STYLE",
+        help="the painting (a path or a bundled example name); none with --arbitrary",
+    )
     p.add_argument("--images", metavar="DIR", help="a folder of training photos (default: the bundled ones)")
+    p.add_argument(
+        "--arbitrary",
+        action="store_true",
+        help="train a decoder for AdaIN instead (notebook 11): it paints any painting given to apply --style",
+    )
+    p.add_argument(
+        "--styles", metavar="DIR", help="with --arbitrary: paintings to fine-tune with AdaIN's losses (default: none)"
+    )
     p.add_argument("-o", "--output", default="network.pt", help="the network file to write (.pt; default %(default)s)")
     p.add_argument(
         "--preview-dir", metavar="DIR", help="save a preview of a held-out photo there every --preview-every steps"
@@ -284,6 +303,13 @@ def _add_train(commands, parents):
         title="training (TrainConfig; defaults from its 'default' preset)",
     )
     _config_options(p, StyleConfig, only=TRAIN_FIELDS, title="loss (the course's objective)")
+    _config_options(
+        p,
+        DecoderConfig,
+        only=("layer", "feature_weight", "colour_jitter"),
+        defaults=DECODER_PRESETS["default"],
+        title="arbitrary style (train --arbitrary; DecoderConfig, whose other fields are the options above)",
+    )
 
 
 def _network_output(path, inputs, force):
@@ -310,6 +336,12 @@ def run_train(args):
     from .images import image_files, save_image, source_path
     from .weights import weights_file
 
+    if args.arbitrary:
+        return run_train_arbitrary(args)
+    if args.styles or args.layer or args.feature_weight or args.colour_jitter:
+        raise NSTError("--styles, --layer, --feature-weight and --colour-jitter are for train --arbitrary")
+    if args.style is None:
+        raise NSTError("give the painting to train for (STYLE), or --arbitrary to train a decoder for any painting")
     training = make_train_config("default", **_given(args, TRAIN_OPTIONS))
     device = resolve_device(args.device)
     config = training_config(None, device, training, **_given(args, TRAIN_FIELDS))
@@ -341,30 +373,106 @@ def run_train(args):
     )
     if result.stopped == "interrupted":
         return result.stopped
-    if not args.quiet:
+    if not args.quiet and _is_main_process():
         print(f"saved {output} ({result.steps} steps, {result.seconds:.0f} s)")
     return None
 
 
+def _is_main_process():
+    """False in the processes torchrun starts besides the first (they train but neither write nor print)."""
+    import os
+
+    return os.environ.get("RANK", "0").strip() in ("", "0")
+
+
+def run_train_arbitrary(args):
+    """``python -m nst_helpers train --arbitrary [--images DIR] [--styles DIR] -o decoder.pt``."""
+    from .arbitrary import DECODER_OPTIONS, make_decoder_config, train_decoder
+    from .arbitrary.training import style_files
+    from .devices import resolve_device
+    from .images import image_files
+    from .photos import bundled_photos
+    from .weights import weights_file
+
+    if args.style is not None:
+        raise NSTError(
+            f"train --arbitrary learns no one painting: drop {args.style[:40]!r}, or give paintings to fine-tune "
+            "with as --styles DIR"
+        )
+    if args.preview_dir:
+        raise NSTError("--preview-dir is for the real-time network; a decoder is judged by 'make benchmark'")
+    given = _given(args, DECODER_OPTIONS)
+    unused = [name for name in ("network", "depth", "style_size", *TRAIN_FIELDS) if name != "style_weight"]
+    for name in unused:
+        if getattr(args, name, None) is not None:
+            raise NSTError(f"--{name.replace('_', '-')} is not an option of train --arbitrary (see train --help)")
+    training = make_decoder_config("default", **given)
+    device = resolve_device(args.device)
+    photos = image_files(args.images, "training photos folder") if args.images else bundled_photos()
+    paintings = style_files(args.styles) if args.styles else []
+    inputs = [*photos, *paintings, weights_file(args.weights)]
+    output = _network_output(args.output, inputs, args.force)
+    result = train_decoder(
+        photos,
+        paintings or None,
+        training,
+        weights=args.weights,
+        device=device,
+        checkpoint=output,
+        progress=not args.quiet,
+    )
+    if result.stopped == "interrupted":
+        return result.stopped
+    if not args.quiet and _is_main_process():
+        psnr = result.history.get("psnr", [0])[-50:]
+        print(
+            f"saved {output} ({result.steps} steps, {result.seconds:.0f} s; training crops rebuilt at "
+            f"{sum(psnr) / len(psnr):.1f} dB PSNR)"
+        )
+    return None
+
+
 def _add_apply(commands, parents):
+    from .color import MODES
+
     p = commands.add_parser(
         "apply",
-        parents=parents[:1],
-        help="paint photos with a trained network",
-        description="Paint photos with a network trained by 'train': one forward pass per photo. One PHOTO and "
-        "an OUTPUT image name writes one picture; a folder or several photos write OUTPUT/NAME.png.",
+        parents=parents,
+        help="paint photos with a trained network, or with a decoder in the style of any painting",
+        description="Paint photos with a network trained by 'train' (its own painting), or with a decoder "
+        "trained by 'train --arbitrary' in the style of any painting (--style; AdaIN): one forward pass per "
+        "photo. One PHOTO and an OUTPUT image name writes one picture; a folder or several photos write "
+        "OUTPUT/NAME.png.",
         epilog="exit status: 0 done, 2 bad input (one line on stderr, nothing written).",
     )
     p.set_defaults(handler=run_apply)
-    p.add_argument("network", metavar="NETWORK", help="a network file written by train (.pt)")
+    p.add_argument("network", metavar="NETWORK", help="a network or decoder file written by train (.pt)")
     p.add_argument("photos", nargs="+", metavar="PHOTO", help="photos (paths or bundled example names) or a folder")
     p.add_argument("-o", "--output", required=True, help="an image name (one photo) or a folder")
     p.add_argument("--size", metavar="PX", help="long side in px (or HxW) to paint at (default: the photo's own)")
+    p.add_argument("--report", metavar="FILE.json", help="write the milliseconds per picture as JSON")
+    group = p.add_argument_group("decoders (train --arbitrary)")
+    group.add_argument(
+        "--style", nargs="+", metavar="PAINTING", help="the painting(s): paths or bundled names; several are blended"
+    )
+    group.add_argument("--alpha", metavar="A", help="0..1: how far to move to the painting's statistics (default 1)")
+    group.add_argument("--blend", nargs="+", metavar="W", help="one weight per painting (default equal)")
+    group.add_argument("--style-size", metavar="PX", help="the paintings' long side (default: the picture's)")
+    group.add_argument("--preserve-color", choices=MODES, help="keep the photo's colours")
+    group.add_argument(
+        "--other-weights",
+        action="store_true",
+        help="paint even with VGG19 weights other than those the decoder was trained for (wrong pictures)",
+    )
+
+
+DECODER_ONLY = ("style", "alpha", "blend", "style_size", "preserve_color", "weights")
 
 
 def run_apply(args):
     """``python -m nst_helpers apply network.pt PHOTO [PHOTO ...] -o OUT``."""
     from . import files
+    from .arbitrary import file_kind
     from .checks import check_size
     from .devices import resolve_device
     from .feedforward import apply_network, apply_to_folder, load_network, plan_photos
@@ -372,12 +480,23 @@ def run_apply(args):
 
     size = check_size(args.size)
     network_path = files.as_path(args.network, "network file")
+    if file_kind(network_path) == "decoder":
+        return run_apply_decoder(args, network_path, size)
+    wrong = [name for name in DECODER_ONLY if getattr(args, name) is not None] + (
+        ["other_weights"] if args.other_weights else []
+    )
+    if wrong:
+        raise NSTError(
+            f"{str(args.network)[:80]!r} is a real-time network, trained for one painting: "
+            f"--{wrong[0].replace('_', '-')} is for decoders (train --arbitrary)"
+        )
     device = resolve_device(args.device)
     single = len(args.photos) == 1 and not files.is_dir(files.as_path(args.photos[0], "photo"), "photo")
     if single:
         photo = source_path(args.photos[0], "photo")
         image_format(args.output)
         output = files.check_output(args.output, [photo, network_path], args.force, "output")
+        report = _report_path(args.report, output, [photo, network_path], args.force)
         network = load_network(network_path, device)
         plan_photos(network, [photo], size)  # the photo read to its end, its size and memory: before painting
         start = time.perf_counter()
@@ -386,6 +505,8 @@ def run_apply(args):
         save_image(picture, output, overwrite=True, protect=[photo, network_path])
         if not args.quiet:
             print(f"saved {output} ({picture.shape[-1]}x{picture.shape[-2]} px in {seconds * 1000:.0f} ms)")
+        if report is not None:
+            _write_report(report, [photo, network_path], _apply_report("network", [output], [seconds], picture))
         return None
     photos = []
     for name in args.photos:
@@ -398,6 +519,7 @@ def run_apply(args):
         raise NSTError(
             f"{len(photos)} photos need an output folder, not the image name {str(out_dir)[:80]!r}: give a folder name"
         )
+    report = _report_path(args.report, out_dir, [*photos, network_path], args.force)
     network = load_network(network_path, device)
     start = time.perf_counter()
     written = apply_to_folder(
@@ -408,6 +530,110 @@ def run_apply(args):
             f"saved {len(written)} pictures in {out_dir} ({(time.perf_counter() - start) / len(written):.2f} s "
             f"per picture, reading and writing included)"
         )
+    if report is not None:
+        per = (time.perf_counter() - start) / len(written)
+        _write_report(report, [*photos, network_path], _apply_report("network", written, [per] * len(written)))
+    return None
+
+
+def _apply_report(kind, outputs, seconds, picture=None):
+    """``apply --report``: the pictures written and the milliseconds each took (painting only, or for a
+    folder reading and writing included), with the threads and load they were measured under."""
+    import os
+
+    import torch
+
+    data = {
+        "kind": kind,
+        "outputs": [str(o) for o in outputs],
+        "ms_per_picture": [1000 * s for s in seconds],
+        "mean_ms": 1000 * sum(seconds) / max(1, len(seconds)),
+        "threads": torch.get_num_threads(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    if picture is not None:
+        data["size"] = list(picture.shape[-2:])
+    return data
+
+
+def run_apply_decoder(args, decoder_path, size):
+    """``apply decoder.pt PHOTO [PHOTO ...] --style PAINTING [...] -o OUT``: AdaIN in one pass per photo."""
+    from . import files
+    from .arbitrary import check_encoder, load_decoder, paint
+    from .checks import MAX_SIZE, check_number, check_size
+    from .color import check_mode
+    from .devices import resolve_device
+    from .images import check_target, image_files, image_format, probe_image, save_image, source_path
+    from .losses import normalize_blend
+    from .vgg import load_vgg19
+    from .weights import weights_file
+
+    if not args.style:
+        raise NSTError(
+            f"{str(args.network)[:80]!r} is a decoder for any painting: say which with --style PAINTING "
+            "(a path or a bundled name)"
+        )
+    styles = [source_path(s, "style image") for s in args.style]
+    alpha = 1.0 if args.alpha is None else check_number(args.alpha, "alpha", minimum=0, maximum=1)
+    blend = normalize_blend(None if args.blend is None else args.blend, len(styles))
+    style_size = check_size(args.style_size, "style size")
+    check_mode(args.preserve_color)
+    photos = []
+    for name in args.photos:
+        path = files.as_path(name, "photo")
+        photos.extend(
+            image_files(path, "photos folder") if files.is_dir(path, "photo") else [source_path(name, "photo")]
+        )
+    inputs = [*photos, *styles, decoder_path, weights_file(args.weights)]
+    single = len(photos) == 1 and not files.is_dir(files.as_path(args.photos[0], "photo"), "photo")
+    if single:
+        image_format(args.output)
+        outputs = [files.check_output(args.output, inputs, args.force, "output")]
+        out_dir = None
+    else:
+        out_dir = files.as_path(args.output, "output folder")
+        if files.exists(out_dir, "output folder") and not files.is_dir(out_dir, "output folder"):
+            raise NSTError(f"output folder {str(out_dir)[:80]!r} is a file: give a folder name")
+        outputs = [out_dir / (p.stem + ".png") for p in photos]
+        if len(set(outputs)) != len(outputs):
+            raise NSTError("two photos have the same name and would be saved as one picture: rename one")
+        if files.exists(out_dir, "output folder"):
+            for out in outputs:
+                files.check_output(out, inputs, args.force, "output")
+        else:
+            files.check_output(out_dir, inputs, what="output folder")  # a folder can be made there
+            for out in outputs:
+                files.check_not_input(out, inputs, "output")
+    report = _report_path(args.report, outputs[0] if single else out_dir, inputs, args.force)
+    for path in styles:  # every painting and photo read to its end before VGG19 is loaded
+        probe_image(path, "style image")
+    for path in photos:  # each one's size too, so no picture is written before a bad photo is found
+        info = probe_image(path, "photo")
+        wanted = size if size is not None or max(info.width, info.height) <= MAX_SIZE else MAX_SIZE
+        check_target(info.width, info.height, wanted, f"photo {str(path)[:80]!r}", option="size (--size)")
+    device = resolve_device(args.device)
+    decoder = load_decoder(decoder_path, device)
+    model = load_vgg19(args.weights, device=device, progress=not args.quiet)
+    check_encoder(decoder, model, force=args.other_weights)
+    if out_dir is not None and not files.exists(out_dir, "output folder"):
+        try:
+            out_dir.mkdir()
+        except OSError as err:
+            raise NSTError(f"cannot create output folder {str(out_dir)[:80]!r} ({err.strerror})") from None
+    settings = dict(alpha=alpha, blend=blend, size=size, style_size=style_size, preserve_color=args.preserve_color)
+    times, picture = [], None
+    for photo, out in zip(photos, outputs):
+        start = time.perf_counter()
+        picture = paint(decoder, model, photo, styles, **settings)
+        times.append(time.perf_counter() - start)
+        save_image(picture, out, overwrite=True, protect=inputs)
+    if not args.quiet:
+        where = outputs[0] if single else out_dir
+        print(f"saved {where} ({len(photos)} picture(s), {1000 * sum(times) / len(times):.0f} ms each in one pass)")
+    if report is not None:
+        data = _apply_report("decoder", outputs, times, picture)
+        data.update(styles=[str(s) for s in styles], alpha=alpha, blend=blend, decoder=str(decoder_path))
+        _write_report(report, inputs, data)
     return None
 
 

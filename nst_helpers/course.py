@@ -22,6 +22,7 @@ NOTEBOOKS = (
     ("08_real_time_style.ipynb", "Real-time style: a feed-forward network trained with the course's losses"),
     ("09_video.ipynb", "Video: optical flow, occlusions and the temporal loss against flicker"),
     ("10_what_is_style.ipynb", "What is style? Gram matrices against other statistics, and what the weights buy"),
+    ("11_arbitrary_style.ipynb", "Arbitrary style in one pass: AdaIN and a decoder trained on photos alone"),
     ("12_sound.ipynb", "Beyond images: style transfer for sound with a random network and Griffin-Lim"),
 )
 
@@ -290,6 +291,16 @@ REFERENCES = tuple(
             "",
         ),
         (
+            "li2017universal",
+            "Y. Li, C. Fang, J. Yang, Z. Wang, X. Lu, M.-H. Yang",
+            2017,
+            "Universal Style Transfer via Feature Transforms",
+            "Advances in Neural Information Processing Systems 30 (NIPS 2017)",
+            "1705.08086",
+            "",
+            "",
+        ),
+        (
             "johnson2016",
             "J. Johnson, A. Alahi, L. Fei-Fei",
             2016,
@@ -538,6 +549,7 @@ NOTEBOOK_REFERENCES = {
         "portilla2000",
         "risser2017",
     ),
+    "11": ("huang2017adain", "li2017universal", "ulyanov2016", "johnson2016", "gatys2016", "odena2016", "simonyan2015"),
     "12": (
         "ulyanov2016audio",
         "gatys2015texture",

@@ -495,7 +495,7 @@ def test_train_on_the_bundled_photos(tmp_path):
             ],
             "seed",
         ),
-        (["train"], "arguments are required"),
+        (["train"], "give the painting to train for"),
         (["apply", "{tmp}/mine.pt", "chelsea", "-o", "{tmp}/o.png"], "not a style network file"),
         (["apply", "{tmp}/none.pt", "chelsea", "-o", "{tmp}/o.png"], "not found"),
         (["apply", "{tmp}/photos/photo0.png", "chelsea", "-o", "{tmp}/o.png"], "not a style network file"),

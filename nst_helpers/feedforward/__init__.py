@@ -11,6 +11,14 @@ training   ``train_network`` and its ``TrainConfig``: the course's objective ove
 =========  ==================================================================================
 """
 
+from ..photos import (
+    HELD_OUT_PHOTOS,
+    TRAINING_PHOTOS,
+    PhotoCrops,
+    bundled_photos,
+    check_training_photos,
+    photo_files,
+)
 from .network import (
     FILE_FORMAT,
     FILE_VERSION,
@@ -37,22 +45,16 @@ from .network import (
     save_network,
 )
 from .training import (
-    HELD_OUT_PHOTOS,
     HISTORY,
     TRAIN_OPTIONS,
     TRAIN_PRESETS,
-    TRAINING_PHOTOS,
-    PhotoCrops,
     TrainConfig,
     Training,
     TrainResult,
-    bundled_photos,
     check_side,
-    check_training_photos,
     load_painting,
     make_train_config,
     objective_loss,
-    photo_files,
     prepare_training,
     train_network,
     training_config,

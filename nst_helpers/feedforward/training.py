@@ -17,10 +17,8 @@ How a network is trained (its size, the steps, batches, crops, learning rate, ..
 
 import math
 import os
-import random
 import sys
 import time
-import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -29,7 +27,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .. import files
+from .. import distributed, files
 from ..checks import (
     MAX_RANDOM_SEED,
     MAX_SIZE,
@@ -43,10 +41,15 @@ from ..checks import (
 from ..config import StyleConfig, _opt, make_config
 from ..devices import PRECISIONS, bfloat16_is_fast
 from ..errors import NSTError, memory_errors
-from ..images import EXAMPLES_DIR, example_path, image_files, load_image, open_image, pil_to_tensor, resize
+from ..images import load_image
 from ..layers import check_image_size
 from ..memory import check_memory
 from ..objective import Objective, build_objective, content_terms
+from ..photos import (
+    PhotoCrops,
+    check_training_photos,
+    photo_files,
+)
 from ..prepare import run_device, start_run
 from ..transfer import input_files
 from ..vgg import describe_vgg
@@ -62,12 +65,6 @@ from .network import (
     network_shape,
     save_network,
 )
-
-#: The bundled training photos (public domain or CC0; ``examples/SOURCES.md``).
-TRAINING_PHOTOS = EXAMPLES_DIR / "photos"
-#: Bundled examples that are not in the training photos, for judging a network on photos it never saw.
-HELD_OUT_PHOTOS = ("chelsea", "coffee")
-
 
 # ----------------------------------------------------------------------------------- configuration
 
@@ -256,131 +253,6 @@ def training_config(config=None, device="cpu", training=None, **overrides):
     return make_config(config, **overrides)
 
 
-# ------------------------------------------------------------------------------------------ photos
-
-
-def bundled_photos(held_out=False):
-    """The bundled training photos, or (``held_out=True``) the bundled photos kept out of training."""
-    if held_out:
-        return [example_path(name) for name in HELD_OUT_PHOTOS]
-    return image_files(TRAINING_PHOTOS, "bundled photos folder")
-
-
-def check_training_photos(photos, crop, zoom=2.0):
-    """The training photos that can be used, checked before training starts (each read to its end by
-    ``images.probe_image``). A missing photo is an error; photos that cannot be read or are too narrow for
-    the crops are left out with one warning line that names them; none usable is an ``NSTError`` (and no
-    warning comes before it)."""
-    from ..images import probe_image
-
-    usable, problems = [], []
-    for path in photos:
-        files.input_file(
-            path,
-            "training photo",
-            missing="check the list of training photos",
-            folder="give image files (or the folder as photos=)",
-        )
-        try:
-            info = probe_image(path, "training photo")
-            problem = PhotoCrops.problem(info.width, info.height, crop, zoom)
-            if problem:
-                raise NSTError(f"training photo {Path(path).name!r} {problem}")
-        except NSTError as err:
-            problems.append(str(err))
-            continue
-        usable.append(path)
-    if not usable:
-        first = problems[0] if problems else "none given"
-        raise NSTError(
-            f"none of the {len(photos)} training photos could be read or used ({first}): give JPEG or "
-            f"PNG photos at least {crop} px on their short side"
-        )
-    if problems:
-        warnings.warn(
-            f"skipping {len(problems)} of {len(photos)} training photos: "
-            + "; ".join(problems[:3])
-            + ("; ..." if len(problems) > 3 else ""),
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    return usable
-
-
-class PhotoCrops:
-    """Random square crops of a set of photos, randomly flipped, as Bx3xSxS batches in [0, 1].
-
-    Each photo is decoded once (on first use) at a long side of ``zoom * crop`` (at least one crop
-    on its short side) and kept; a crop is a random square of side between ``crop`` and the short
-    side, shrunk to ``crop``: the network sees photos at scales from the whole photo to ``zoom``
-    times closer. A folder of more than ``max_cached`` photos is decoded as it goes. Photos that
-    cannot be used are skipped with a warning; none usable is an ``NSTError``.
-    """
-
-    @staticmethod
-    def problem(width, height, crop, zoom=2.0):
-        """Why a ``width`` x ``height`` photo cannot give ``crop`` px crops, or None."""
-        long_side = max(round(zoom * crop), math.ceil(crop * max(width, height) / min(width, height)))
-        if long_side > MAX_SIZE:
-            return f"({width}x{height}) is too narrow for {crop} px crops"
-        return None
-
-    def __init__(self, photos, crop=128, seed=0, max_cached=500, zoom=2.0):
-        self.crop = int(check_number(crop, "crop size", minimum=MIN_SIZE, maximum=MAX_SIZE, integer=True))
-        self.zoom = check_number(zoom, "zoom", minimum=1, maximum=8)
-        self.paths = list(photos)
-        if not self.paths:
-            raise NSTError("no training photos given: give a folder of photos")
-        self.rng = random.Random(seed)
-        self.max_cached = max_cached
-        self._cache = {}
-        self._bad = set()
-
-    def _photo(self, path):
-        if path in self._cache:
-            return self._cache[path]
-        try:
-            img = open_image(path, "training photo", size=round(self.zoom * self.crop))
-            # long side zoom * crop, unless that leaves the short side under one crop
-            long_side = max(round(self.zoom * self.crop), math.ceil(self.crop * max(img.size) / min(img.size)))
-            if long_side > MAX_SIZE:
-                raise NSTError(
-                    f"training photo {path.name!r} ({img.width}x{img.height}) is too narrow for {self.crop} px crops"
-                )
-            t = pil_to_tensor(resize(img, long_side))
-        except NSTError as err:
-            if path not in self._bad:
-                self._bad.add(path)
-                warnings.warn(f"skipping a training photo: {err}", RuntimeWarning, stacklevel=3)
-            return None
-        if len(self._cache) < self.max_cached:
-            self._cache[path] = t
-        return t
-
-    def sample(self):
-        """One crop: a random photo, a random square of side between crop and the short side, shrunk to crop."""
-        for _ in range(len(self.paths) * 3):
-            photo = self._photo(self.rng.choice(self.paths))
-            if photo is not None:
-                break
-        else:
-            raise NSTError(f"none of the {len(self.paths)} training photos could be read: give JPEG or PNG photos")
-        _, _, h, w = photo.shape
-        side = self.rng.randint(self.crop, min(h, w))
-        top, left = self.rng.randint(0, h - side), self.rng.randint(0, w - side)
-        patch = photo[..., top : top + side, left : left + side]
-        if side != self.crop:
-            patch = nn.functional.interpolate(
-                patch, size=(self.crop, self.crop), mode="bilinear", align_corners=False, antialias=True
-            ).clamp(0, 1)
-        if self.rng.random() < 0.5:
-            patch = patch.flip(-1)
-        return patch
-
-    def batch(self, size, device="cpu"):
-        return torch.cat([self.sample() for _ in range(size)]).to(device)
-
-
 # ---------------------------------------------------------------------------------------- training
 
 
@@ -421,15 +293,6 @@ def _name_of(style):
     if isinstance(style, (str, os.PathLike)):
         return Path(os.fspath(style)).stem.replace("_", " ")
     return "style image"
-
-
-def photo_files(photos):
-    """The training photos: None for the bundled ones, a folder, or a list of image files."""
-    if photos is None:
-        return bundled_photos()
-    if isinstance(photos, (str, os.PathLike)):
-        return image_files(photos, "training photos folder")
-    return [files.as_path(p, "training photo") for p in photos]
 
 
 def load_painting(style, size, config, device):
@@ -474,6 +337,8 @@ class Training:
     painting: torch.Tensor = None  # the painting at the style size: the critic's real patches
     critic: object = None  # a ``critic.Critic`` when adversarial_weight > 0
     motion: torch.Generator = None  # the synthetic motion's random numbers when temporal_weight > 0
+    trainer: nn.Module = None  # the network in DistributedDataParallel under torchrun (``distributed.wrap``)
+    is_main: bool = True  # False in torchrun's processes but the first: they neither write nor show
 
     def step(self, optimizer, step):
         """One Adam step on a new batch of crops; returns the losses (``parts``)."""
@@ -481,7 +346,9 @@ class Training:
         batch = self.crops.batch(t.batch_size, self.device)
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bfloat16"):
-            output = self.network(batch)  # in bfloat16 too when VGG19 is: its convolutions cost as much again
+            output = (self.trainer or self.network)(
+                batch
+            )  # in bfloat16 too when VGG19 is: its convolutions cost as much again
         total, parts = objective_loss(self.objective, output.float(), batch)
         total = total + self._extra_terms(batch, output.float(), parts)
         if not math.isfinite(parts["total"]):
@@ -522,7 +389,7 @@ class Training:
         """The metadata's time (``seconds`` of this run, after those of a network trained further), and the
         network written (atomically) to the checkpoint, if there is one."""
         self.meta["seconds"] = self.prior_seconds + seconds
-        if self.checkpoint is not None:
+        if self.checkpoint is not None and self.is_main:
             with _eval_mode(self.network):
                 save_network(self.network, self.checkpoint, self.meta, overwrite=True, protect=self.inputs)
 
@@ -673,7 +540,51 @@ def train_network(
     checkpoint: a path written (atomically) every ``checkpoint_every`` steps and when the run ends,
     Ctrl-C included. preview(step, network, history) is called every ``preview_every`` steps and after
     the last; ``should_stop()`` is asked before every step.
+
+    Under ``torchrun --nproc_per_node N`` the processes train together (``distributed``): each draws its
+    own crops, DistributedDataParallel averages the gradients, only the first writes, shows and prints.
     """
+    dist = distributed.start(device if model is None else next(model.parameters()).device)
+    try:
+        return _train_network(
+            dist,
+            device,
+            style,
+            photos,
+            config,
+            training,
+            network,
+            model,
+            weights,
+            checkpoint,
+            preview,
+            should_stop,
+            progress,
+            log_every,
+            overrides,
+        )
+    finally:
+        distributed.stop(dist)
+
+
+def _train_network(
+    dist,
+    device,
+    style,
+    photos,
+    config,
+    training,
+    network,
+    model,
+    weights,
+    checkpoint,
+    preview,
+    should_stop,
+    progress,
+    log_every,
+    overrides,
+):
+    device = dist.device if dist.active else device
     run = prepare_training(
         style,
         photos,
@@ -686,6 +597,13 @@ def train_network(
         checkpoint=checkpoint,
         **overrides,
     )
+    if dist.active:
+        run.trainer, run.is_main = distributed.wrap(run.network, dist), dist.is_main
+        run.crops = PhotoCrops(
+            distributed.shard(run.crops.paths, dist), run.training.crop, seed=distributed.seed(run.training.seed, dist)
+        )
+        progress = progress and dist.is_main
+        preview = preview if dist.is_main else None
     t, history = run.training, {key: [] for key in HISTORY}
     optimizer = torch.optim.Adam(run.network.parameters(), lr=t.lr)
     # The learning rate falls along a half cosine to a tenth: big steps first, then settling.
