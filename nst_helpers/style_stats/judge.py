@@ -39,10 +39,13 @@ CONTENT_LAYER = "relu4_2"
 
 
 def statistic_config(statistic, base="gatys", **overrides):
-    """``base`` with the statistic's style layers (``JUDGE_LAYERS``, equal weights) and ``style_loss``."""
+    """``base`` with the statistic's style layers (``JUDGE_LAYERS``, equal weights) and ``style_loss``, on the
+    network as it is loaded here (max pooling, not normalised; Gram / H W, the mean content loss): ``calibrate``
+    makes the weights independent of the activations' scale, and every network of the chapter is compared alike."""
     layers = overrides.pop("style_layers", JUDGE_LAYERS[statistic])
     fields = {"style_layers": layers, "layer_weights": (1.0 / len(layers),) * len(layers)}
     fields.update(content_layers=(CONTENT_LAYER,), style_loss=statistic)
+    fields.update(pooling="max", normalize_network=False, gram_norm="hw", content_norm="mean")
     return make_config(base, **{**fields, **overrides})
 
 
