@@ -352,13 +352,18 @@ def test_two_processes_train_a_decoder_under_torchrun_with_gloo(photos, tmp_path
 
 
 @pytest.mark.slow
-def test_two_processes_train_a_real_time_network_under_torchrun(photos, tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--temporal-weight", "5", "--adversarial-weight", "0.1"]])
+def test_two_processes_train_a_real_time_network_under_torchrun(photos, tmp_path, extra):
+    """Plain, and with the temporal term (a second pass of the network outside the DDP wrapper: its gradient
+    reaches the same parameters before they are averaged) and the critic (one per process)."""
     out = tmp_path / "ddp_net.pt"
-    args = ["train", str(tmp_path / "painting.png"), "--images", str(photos), "-o", str(out), *FAST]
+    args = ["train", str(tmp_path / "painting.png"), "--images", str(photos), "-o", str(out), *FAST, *extra]
     args += ["--steps", "2", "--crop", "32", "--batch-size", "1", "--width", "4", "--depth", "1", "--style-size", "32"]
     proc = _torchrun(args, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert nst.load_network(out).meta["steps"] == 2
+    meta = nst.load_network(out).meta
+    assert meta["steps"] == 2 and meta["processes"] == 2
+    assert meta["temporal_weight"] == (5 if extra else 0) and meta["adversarial_weight"] == (0.1 if extra else 0)
 
 
 def test_one_process_is_not_distributed(monkeypatch):

@@ -105,13 +105,14 @@ class DecoderConfig:
 
 DECODER_PRESETS = {
     "default": DecoderConfig(
-        name="default", description="train --arbitrary: relu3_1, width 32, 1500 steps of 4 crops of 128 px"
+        name="default", description="train --arbitrary: relu3_1, width 32, 2000 steps of 4 crops of 128 px"
     ),
     "notebook": DecoderConfig(
         name="notebook",
-        description="notebook 11 on a CPU: the default with 400 steps of 2 crops",
-        steps=400,
-        batch_size=2,
+        # 400 steps of 2 crops left the decoder painting in grey-violet, every painting alike (notebook 11's
+        # timing run, 2026-11-30); with 4 crops the colours come after about 400 steps (issue 29's report).
+        description="notebook 11 on a CPU: the default with 1000 steps",
+        steps=1000,
     ),
 }
 DECODER_OPTIONS = tuple(f.name for f in fields(DecoderConfig) if f.metadata)

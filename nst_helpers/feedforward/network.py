@@ -229,6 +229,7 @@ META_FIELDS = {
     "batch_size": _whole(1, MAX_BATCH),
     "lr": _real(0, 1e6),
     "photos": _whole(0, 10**9),
+    "processes": _whole(1, 10**6),
     "adversarial_weight": _real(0, MAX_WEIGHT),
     "temporal_weight": _real(0, MAX_WEIGHT),
     "style": (_text, "a text"),

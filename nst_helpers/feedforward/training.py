@@ -597,6 +597,7 @@ def _train_network(
         checkpoint=checkpoint,
         **overrides,
     )
+    run.meta["processes"] = dist.world_size
     if dist.active:
         run.trainer, run.is_main = distributed.wrap(run.network, dist), dist.is_main
         run.crops = PhotoCrops(
