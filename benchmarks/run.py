@@ -1090,10 +1090,10 @@ def realtime_report(x, check):
     a, b, c = n["gram"], n["critic"], n[chosen]
     from benchmarks.realtime import style_lost
 
-    held = max(p["style_ratio"] for p in c["photos"].values()) / max(p["style_ratio"] for p in a["photos"].values())
-
     def worst(row, key):
         return max(p[key] for p in row["photos"].values())
+
+    held = worst(c, "style_ratio") / worst(a, "style_ratio")
 
     wins = worst(b, "style_ratio") < worst(a, "style_ratio") and worst(b, "content_ratio") <= worst(a, "content_ratio")
     wr = c["clip_128"]["warping_error"] / a["clip_128"]["warping_error"]
