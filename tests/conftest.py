@@ -30,3 +30,15 @@ def tiny_images(tmp_path):
         paths[f"style{i}"] = tmp_path / f"style{i}.png"
         Image.fromarray(style).save(paths[f"style{i}"])
     return paths
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    """A folder ``tmp_path/photos`` of four small 'photos' (gradients and stripes), for training."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    y, x = np.mgrid[0:48, 0:64]
+    for i in range(4):
+        arr = np.stack([(x * (3 + i)) % 256, (y * 5 + 40 * i) % 256, ((x + y) * (2 + i)) % 256], -1)
+        Image.fromarray(arr.astype(np.uint8)).save(folder / f"photo{i}.png")
+    return folder

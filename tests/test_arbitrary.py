@@ -23,14 +23,9 @@ TINY = ["--steps", "3", "--crop", "32", "--batch-size", "1", "--width", "8", "--
 
 
 @pytest.fixture
-def photos(tmp_path):
+def photos(tmp_path, photo_folder):
     """A folder of four small 'photos' (gradients and stripes) and a 'painting' beside it."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    y, x = np.mgrid[0:48, 0:64]
-    for i in range(4):
-        arr = np.stack([(x * (3 + i)) % 256, (y * 5 + 40 * i) % 256, ((x + y) * (2 + i)) % 256], -1)
-        Image.fromarray(arr.astype(np.uint8)).save(folder / f"photo{i}.png")
+    folder = photo_folder
     rng = np.random.default_rng(1)
     Image.fromarray((rng.random((40, 40, 3)) * 255).astype(np.uint8)).save(tmp_path / "painting.png")
     return folder
