@@ -1048,19 +1048,27 @@ def balance_report(b, check):
 
 def realtime_report(x, check):
     n, t, load = x["networks"], x["training"], x["load_average"]
-    names = {"gram": "(a) Gram only", "critic": "(b) + patch critic"}
+    from benchmarks.realtime import label, style_lost
+
     chosen = x["temporal_choice"]
-    for key, row in n.items():
-        if key.startswith("temporal_"):
-            shown = " (chosen)" if key == chosen else ""
-            names[key] = f"(c) + temporal term, weight {row['temporal_weight']:g}{shown}"
+    names = {key: label(key, row, chosen) for key, row in n.items()}
     lines = [
         "## Real-time style with a critic, and on video (notebooks 8 and 9, issue 31)",
         "",
         f"Measured {x['date']} with `{Path(x['weights']).name}` (`--only realtime`; a VGG19-shaped network whose "
         f"weights are not ImageNet's): {len(n)} networks ({n['gram']['network']}) trained alike on the bundled photos "
         f"in the style of {x['style'].replace('_', ' ')} ({t['steps']} steps of {t['batch_size']} crops of "
-        f"{t['crop']} px, the painting at {t['style_size']} px, the same seed): (a) the course's objective, (b) "
+        f"{t['crop']} px, the painting at {t['style_size']} px, the same seed"
+        + (" but for (a')" if "gram_seed" in n else "")
+        + "): (a) the course's "
+        "objective"
+        + (
+            f" (and (a') the same from seed {n['gram_seed']['seed']}, which shows how far chance alone moves a "
+            "plain network)"
+            if "gram_seed" in n
+            else ""
+        )
+        + ", (b) "
         f"plus a patch discriminator's adversarial loss with weight {x['adversarial_weight']:g}, (c) plus the "
         "temporal loss on pairs of crops related by synthetic motion, with weights "
         + ", ".join(f"{w:g}" for w in x["temporal_weights"])
@@ -1088,7 +1096,6 @@ def realtime_report(x, check):
             f"{f['auto']['frames_per_second']:.1f} ({f['auto']['precision']}) |"
         )
     a, b, c = n["gram"], n["critic"], n[chosen]
-    from benchmarks.realtime import style_lost
 
     def worst(row, key):
         return max(p[key] for p in row["photos"].values())
@@ -1127,6 +1134,38 @@ def realtime_report(x, check):
         f"The content frames' own warping error (the resampling floor): {x['content_warping_error']:.4f}.",
         "",
     ]
+    if "gram_seed" in n:
+        s2 = n["gram_seed"]
+        lines += [
+            f"Chance alone: (a') differs from (a) only in its seed; its warping error is "
+            f"{s2['clip_128']['warping_error'] / a['clip_128']['warping_error']:.2f}x (a)'s and its style lost "
+            f"{style_lost(s2, a):.2f}x (worst held-out style ratio {worst(s2, 'style_ratio'):.2f} against "
+            f"{worst(a, 'style_ratio'):.2f}). Differences between networks smaller than these are within what a "
+            "second seed would move.",
+            "",
+        ]
+    if "chosen_seed" in n and "gram_seed" in n:
+        c2, a2 = n["chosen_seed"], n["gram_seed"]
+        wr2 = c2["clip_128"]["warping_error"] / a2["clip_128"]["warping_error"]
+        lost2 = style_lost(c2, a2)
+        fa = [r["clip_256"]["auto"]["frames_per_second"] for r in n.values()]
+        f32 = [r["clip_256"]["float32"]["frames_per_second"] for r in n.values()]
+        lines += [
+            f"The chosen weight once more from seed {c2['seed']} ((c')), against the plain network from that seed "
+            f"((a')): warping error {wr2:.2f}x (target {x['warping_target']:g}x: "
+            f"{check(wr2 <= x['warping_target'])}), style lost {lost2:.2f}x (target {x['style_kept']:g}x: "
+            f"{check(lost2 <= x['style_kept'])}). A seed moves a network along the trade between steadiness and "
+            "style (as (a') against (a) shows): the target holds for this weight from the first seed, and "
+            + (
+                "from the second too."
+                if wr2 <= x["warping_target"] and lost2 <= x["style_kept"]
+                else "not from the second."
+            )
+            + " All the networks have one architecture, so their frames per second differ only by the machine's "
+            f"moment: {min(fa):.1f} to {max(fa):.1f} in {c['clip_256']['auto']['precision']}, {min(f32):.1f} to "
+            f"{max(f32):.1f} in float32.",
+            "",
+        ]
     if x.get("chapter9"):
         lines += [
             f"Beside chapter 9's optimisation methods on the same clip at {x['chapter9_size'][1]}x"
@@ -1150,7 +1189,9 @@ def realtime_report(x, check):
         "",
         "![frames 5 and 6 of each network's clip, and what changed beyond the motion](results/realtime_video.png)",
         "",
-        "The painted clips: " + ", ".join(f"[{names[k]}](results/realtime_{k}.gif)" for k in n) + ".",
+        "The painted clips: "
+        + ", ".join(f"[{names[k]}](results/realtime_{k}.gif)" for k in n if k != "chosen_seed")
+        + ".",
         "",
     ]
     return lines

@@ -263,3 +263,36 @@ def test_video_with_a_network_on_the_command_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert expected in err and len(err.strip().splitlines()) == 1, err
     assert not any((tmp_path / n).exists() for n in ("a.gif", "b.gif", "c.gif", "d.gif"))
+
+
+# ------------------------------------------------------------------------------------------ the benchmark's rule
+
+
+def _row(warping, clip_style, worst_ratio, weight=None):
+    row = {
+        "clip_128": {"warping_error": warping, "style_loss": clip_style},
+        "photos": {"a": {"style_ratio": worst_ratio / 2}, "b": {"style_ratio": worst_ratio}},
+    }
+    return row if weight is None else {**row, "temporal_weight": weight}
+
+
+def test_the_realtime_benchmark_chooses_the_halving_weight_that_keeps_most_style():
+    """benchmarks/realtime.py's rule on hand-made rows: style lost is the larger of the clip's style ratio and the
+    worst held-out ratio's ratio; among the weights at or under half the warping error, the least of it wins."""
+    from benchmarks.realtime import choose_temporal, label, style_lost
+
+    base = _row(0.1, 2.0, 3.0)
+    assert style_lost(_row(0.05, 3.0, 3.0), base) == pytest.approx(1.5)  # the clip decides
+    assert style_lost(_row(0.05, 1.0, 6.0), base) == pytest.approx(2.0)  # the held-out photos decide
+    networks = {
+        "gram": base,
+        "temporal_2": _row(0.051, 2.0, 3.0, 2),  # keeps all the style, but misses half by a hair
+        "temporal_4": _row(0.05, 2.2, 3.0, 4),  # exactly half: 1.1x style lost
+        "temporal_5": _row(0.04, 2.0, 3.9, 5),  # 1.3x
+        "temporal_50": _row(0.01, 4.0, 3.0, 50),  # 2x
+    }
+    assert choose_temporal(networks) == "temporal_4"
+    none_halve = {"gram": base, "temporal_2": _row(0.08, 2.0, 3.0, 2), "temporal_5": _row(0.06, 3.0, 3.0, 5)}
+    assert choose_temporal(none_halve) == "temporal_5"  # the steadiest, when none reaches the target
+    assert label("temporal_4", networks["temporal_4"], "temporal_4").endswith("weight 4 (chosen)")
+    assert "chosen" not in label("temporal_5", networks["temporal_5"], "temporal_4")
