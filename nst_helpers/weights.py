@@ -14,6 +14,7 @@ features-only one (``features.N.*`` or ``N.*`` keys), in float32 or float16; it 
 ``torch.load(..., weights_only=True)``.
 """
 
+import functools
 import hashlib
 import os
 import sys
@@ -146,7 +147,13 @@ def read_weights_file(path):
 
 
 def random_state_dict(seed=RANDOM_SEED):
-    """A seeded, randomly initialised VGG19 features state dict (torchvision's initialisation)."""
+    """A seeded, randomly initialised VGG19 features state dict (torchvision's initialisation): a fresh copy
+    each call, made once per seed in a process (building the whole VGG19 to draw it takes about two seconds)."""
+    return {k: v.clone() for k, v in _random_state_dict(int(seed)).items()}
+
+
+@functools.lru_cache(maxsize=2)
+def _random_state_dict(seed):
     from torchvision.models import vgg19
 
     with torch.random.fork_rng(devices=[]):

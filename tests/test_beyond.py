@@ -120,6 +120,7 @@ def test_style_scale_resizes_the_style_relative_to_the_output():
         assert max(run.load_images(photo, None).styles[0].shape[-2:]) == long_side
 
 
+@pytest.mark.slow
 def test_multiscale_plan_ends_at_full_size(model):
     photo, painting = _photo(48, 64), _painting(48, 64)
     r = nst.stylize(photo, painting, multiscale=True, steps=12, model=model, progress=False)

@@ -55,6 +55,7 @@ def test_no_images_uses_the_bundled_example(tmp_path, monkeypatch):
     assert Image.open(tmp_path / "cat.png").size == (32, 21)
 
 
+@pytest.mark.slow
 def test_options_reach_the_algorithm(tiny_images, tmp_path):
     report = tmp_path / "r.json"
     args = [
@@ -150,6 +151,7 @@ def test_every_bad_input_gets_one_line_and_touches_nothing(tiny_images, tmp_path
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.slow
 def test_bad_input_in_a_subprocess_has_no_traceback(tiny_images, tmp_path):
     proc = subprocess.run(
         [

@@ -68,6 +68,7 @@ def _copy_of_the_course(tmp_path):
     return root
 
 
+@pytest.mark.slow
 def test_publish_points_every_badge_and_install_line_at_the_new_repository(tmp_path):
     root = _copy_of_the_course(tmp_path)
     old = f"{course.REPOSITORY}.git@{course.BRANCH}", f"github/{course.REPOSITORY}/blob/{course.BRANCH}/"

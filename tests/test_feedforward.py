@@ -102,6 +102,7 @@ def test_the_batch_loss_is_the_mean_of_the_photos_losses(model):
     assert both["total"] == pytest.approx(sum(each) / 2, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_objective_on_photos_it_never_saw(model, photos, tmp_path):
     config = ff.training_config()
     held_out = torch.cat(
@@ -392,6 +393,7 @@ def test_the_bundled_photos_are_separate_from_the_held_out_ones():
 TRAIN_FAST = ["--weights", "random", "--width", "4", "--depth", "1", "--crop", "32", "--steps", "3", "--quiet"]
 
 
+@pytest.mark.slow
 def test_train_then_apply_from_the_command_line(photos, tmp_path, capsys):
     net = tmp_path / "van.pt"
     previews = tmp_path / "previews"

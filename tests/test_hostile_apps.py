@@ -1067,6 +1067,7 @@ def _fuzz(tmp_path, capsys, values, fifos):
     return failures
 
 
+@pytest.mark.slow
 def test_fuzz_every_command_with_bad_files_and_values(tmp_path, capsys):
     watch = FifoWatch() if hasattr(os, "mkfifo") else None
     try:

@@ -252,6 +252,7 @@ def test_a_sweep_can_be_cancelled(model, tiny_images):
     assert sweep.cancelled and len(sweep.images) == 1 and sweep.style_weights == [1e3]
 
 
+@pytest.mark.slow
 def test_lab_sliders_drive_the_session(model, tiny_images):
     lab = Lab(
         tiny_images["content"],
@@ -358,6 +359,7 @@ def test_three_styles_show_their_effective_shares(model, tiny_images):
         lab.close()
 
 
+@pytest.mark.slow
 def test_progress_never_exceeds_its_maximum_and_the_plot_moves_during_a_run(model, tiny_images):
     lab = Lab(
         tiny_images["content"],
@@ -386,6 +388,7 @@ def test_progress_never_exceeds_its_maximum_and_the_plot_moves_during_a_run(mode
         lab.close()
 
 
+@pytest.mark.slow
 def test_reset_and_a_new_size_clear_numbers_plot_and_sweep(model, tiny_images):
     lab = Lab(
         tiny_images["content"],

@@ -32,6 +32,7 @@ def test_layer_names_map_both_ways():
     assert nst.layer_index("pool5") == 36
 
 
+@pytest.mark.slow
 def test_layer_table_matches_torchvision():
     features = vgg19(weights=None).features
     assert len(nst.LAYERS) == len(features) == 37

@@ -122,6 +122,7 @@ def test_float32_normalisation_holds_to_1e5():
         assert err.median() < 1e-6 and err.max() < 1e-4, LAYERS[i].paper
 
 
+@pytest.mark.slow
 def test_activations_are_the_originals_divided_by_the_means(raw64, normalized64):
     stats = _calibration_means(raw64)
     factors = N.scale_factors(stats)
@@ -365,6 +366,7 @@ def test_gatys_picture_does_not_depend_on_per_channel_factors(state):
 # ------------------------------------------------------------------------------ which network it was
 
 
+@pytest.mark.slow
 def test_describe_vgg_names_the_weights(tmp_path, monkeypatch, state):
     text, info = nst.describe_vgg(nst.load_vgg19("random", device="cpu"))
     assert text == "VGG19 with random weights (seed 0), max pooling, not normalised"

@@ -60,6 +60,7 @@ def test_the_check_fails_on_an_edited_ipynb_a_missing_md_and_outputs(copy):
     assert "missing" in tool.check("03_gram_matrices")[0]
 
 
+@pytest.mark.slow
 def test_the_check_fails_when_an_opening_is_not_the_template(copy, monkeypatch):
     md = copy / "05_style_transfer_lbfgs.md"
     md.write_text(md.read_text().replace("--quiet", "--quiet --upgrade"))

@@ -60,6 +60,7 @@ def _tutorial_objective(content, style, content_weight, style_weight):
     return objective
 
 
+@pytest.mark.slow
 def test_the_seed_objective_equals_the_tutorials(model):
     torch.manual_seed(3)
     content, style, image = torch.rand(1, 3, 40, 48), torch.rand(1, 3, 44, 36), torch.rand(1, 3, 40, 48)

@@ -147,6 +147,7 @@ def test_temporal_term_in_the_objective_and_its_gradient(model):
 FAST = dict(weights="random", size=48, steps=4, progress=False)
 
 
+@pytest.mark.slow
 def test_three_methods_and_temporal_stability(model, clip):
     short = V.Clip(clip.frames[:3], clip.fps, "short", clip.true_flows[:3], clip.true_masks[:3])
     results = {
@@ -314,6 +315,7 @@ def test_clips_html_and_flow_picture(clip):
 VIDEO_FAST = ["--weights", "random", "--size", "48", "--steps", "3", "--max-frames", "3", "--quiet"]
 
 
+@pytest.mark.slow
 def test_video_command_end_to_end(tmp_path, capsys):
     out, report = tmp_path / "out.mp4", tmp_path / "r.json"
     assert (
