@@ -1148,8 +1148,6 @@ def realtime_report(x, check):
         c2, a2 = n["chosen_seed"], n["gram_seed"]
         wr2 = c2["clip_128"]["warping_error"] / a2["clip_128"]["warping_error"]
         lost2 = style_lost(c2, a2)
-        fa = [r["clip_256"]["auto"]["frames_per_second"] for r in n.values()]
-        f32 = [r["clip_256"]["float32"]["frames_per_second"] for r in n.values()]
         lines += [
             f"The chosen weight once more from seed {c2['seed']} ((c')), against the plain network from that seed "
             f"((a')): warping error {wr2:.2f}x (target {x['warping_target']:g}x: "
@@ -1160,12 +1158,17 @@ def realtime_report(x, check):
                 "from the second too."
                 if wr2 <= x["warping_target"] and lost2 <= x["style_kept"]
                 else "not from the second."
-            )
-            + " All the networks have one architecture, so their frames per second differ only by the machine's "
-            f"moment: {min(fa):.1f} to {max(fa):.1f} in {c['clip_256']['auto']['precision']}, {min(f32):.1f} to "
-            f"{max(f32):.1f} in float32.",
+            ),
             "",
         ]
+    fa = [r["clip_256"]["auto"]["frames_per_second"] for r in n.values()]
+    f32 = [r["clip_256"]["float32"]["frames_per_second"] for r in n.values()]
+    lines += [
+        "All the networks have one architecture, so their frames per second differ only by the machine's moment: "
+        f"{min(fa):.1f} to {max(fa):.1f} in {c['clip_256']['auto']['precision']}, {min(f32):.1f} to "
+        f"{max(f32):.1f} in float32.",
+        "",
+    ]
     if x.get("chapter9"):
         lines += [
             f"Beside chapter 9's optimisation methods on the same clip at {x['chapter9_size'][1]}x"

@@ -33,12 +33,23 @@ def tiny_images(tmp_path):
 
 
 @pytest.fixture
-def photo_folder(tmp_path):
-    """A folder ``tmp_path/photos`` of four small 'photos' (gradients and stripes), for training."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    y, x = np.mgrid[0:48, 0:64]
-    for i in range(4):
-        arr = np.stack([(x * (3 + i)) % 256, (y * 5 + 40 * i) % 256, ((x + y) * (2 + i)) % 256], -1)
-        Image.fromarray(arr.astype(np.uint8)).save(folder / f"photo{i}.png")
-    return folder
+def make_photos(tmp_path):
+    """``make_photos(count)``: a folder ``tmp_path/photos`` of ``count`` small 'photos' (64x48 gradients and
+    stripes, ``photo0.png`` ...), for training."""
+
+    def make(count):
+        folder = tmp_path / "photos"
+        folder.mkdir()
+        y, x = np.mgrid[0:48, 0:64]
+        for i in range(count):
+            arr = np.stack([(x * (3 + i)) % 256, (y * 5 + 40 * i) % 256, ((x + y) * (2 + i)) % 256], -1)
+            Image.fromarray(arr.astype(np.uint8)).save(folder / f"photo{i}.png")
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def photo_folder(make_photos):
+    """A folder ``tmp_path/photos`` of four small 'photos', for training."""
+    return make_photos(4)

@@ -241,14 +241,8 @@ def test_a_train_config_reaches_the_network_and_its_metadata(model, photos_dir, 
 
 
 @pytest.fixture
-def photos_dir(tmp_path):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    y, x = np.mgrid[0:48, 0:64]
-    for i in range(2):
-        arr = np.stack([(x * (3 + i)) % 256, (y * 5 + 40 * i) % 256, ((x + y) * (2 + i)) % 256], -1)
-        Image.fromarray(arr.astype(np.uint8)).save(folder / f"photo{i}.png")
-    return folder
+def photos_dir(make_photos):
+    return make_photos(2)
 
 
 # ------------------------------------------------------------------------------------------ VideoConfig

@@ -19,14 +19,9 @@ TINY = dict(network="small", width=4, depth=1, crop=32, style_size=32, batch_siz
 
 
 @pytest.fixture
-def photos(tmp_path):
+def photos(make_photos, tmp_path):
     """Three small 'photos' (gradients) and a striped 'painting'."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    y, x = np.mgrid[0:48, 0:64]
-    for i in range(3):
-        arr = np.stack([(x * (3 + i)) % 256, (y * 5 + 40 * i) % 256, ((x + y) * (2 + i)) % 256], -1)
-        Image.fromarray(arr.astype(np.uint8)).save(folder / f"photo{i}.png")
+    folder = make_photos(3)
     style = (np.random.default_rng(1).random((48, 48, 3)) * 255).astype(np.uint8)
     style[:, ::6] = (250, 210, 30)
     Image.fromarray(style).save(tmp_path / "painting.png")
